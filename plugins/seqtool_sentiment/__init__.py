@@ -1,0 +1,65 @@
+"""seqtool plugin ``sentiment``: text -> label with probabilities, trained from scratch.
+
+This module stays light (no torch): it only describes the task. The work is in
+:mod:`seqtool_sentiment.adapter`, imported when the task runs.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import click
+
+import seqtool
+from seqtool import SampleData, Task, option
+
+SAMPLES = Path(__file__).parent / "sample_data"
+
+TASK = Task(
+    name="sentiment",
+    description=(
+        "Text -> label (binary or multi-class) with probabilities. Reads csv/tsv/jsonl with a text "
+        "and a label column, or one text per line for predict."
+    ),
+    adapter="seqtool_sentiment.adapter:SentimentAdapter",
+    sample_data=SampleData(
+        train=SAMPLES / "train.csv", valid=SAMPLES / "valid.csv", test=SAMPLES / "test.csv", predict=SAMPLES / "unlabelled.txt"
+    ),
+    defaults={
+        "cell": "lstm",
+        "bidirectional": True,
+        "hidden": 128,
+        "embedding_dim": 128,
+        "pooling": "max",
+        "dropout": 0.5,
+        "epochs": 10,
+        "batch_size": 32,
+        "lr": 2e-3,
+    },
+    monitor=("accuracy", "max"),
+    options=[
+        option("--text-col", help="Column holding the text (found automatically: text, sentence, review...)."),
+        option("--label-col", verbs=("train", "evaluate"), help="Column holding the label (found automatically: label, sentiment, polarity, class...)."),
+        option("--min-count", verbs=("train",), type=click.IntRange(1), help="Keep words seen at least this often (default 1)."),
+        option("--max-vocab", verbs=("train",), type=click.IntRange(2), help="Keep at most this many words (default: all)."),
+        option("--keep-case", verbs=("train",), is_flag=True, default=None, help="Do not lowercase the text."),
+        option("--embeddings", verbs=("train",), type=click.Path(exists=True, dir_okay=False), help="GloVe or word2vec text file to initialise word embeddings (its dimension must match --embedding-dim)."),
+        option("--strict", is_flag=True, default=None, help="Empty texts are an error instead of being skipped."),
+        option("--explain", verbs=("predict",), is_flag=True, default=None, help="Add per-word weights: how much the predicted label's probability drops without each word."),
+    ],
+    writers={"pretty": "seqtool_sentiment.pretty:PrettyWriter"},
+    terminal_format="pretty",
+    examples=[
+        "seqtool run sentiment demo",
+        "seqtool run sentiment train reviews.csv --valid dev.csv -o sent.model",
+        "seqtool run sentiment evaluate -m sent.model test.tsv --json",
+        "cat sentences.txt | seqtool run sentiment predict -m sent.model",
+        "seqtool run sentiment predict -m sent.model reviews.csv --format csv -o scored.csv",
+        "seqtool run sentiment predict -m sent.model --explain < sentences.txt",
+    ],
+)
+
+
+@seqtool.hookimpl
+def register_tasks(register):
+    register(TASK)

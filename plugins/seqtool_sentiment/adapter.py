@@ -1,0 +1,131 @@
+"""The sentiment adapter: text -> word ids -> (pooled classifier) -> label and probabilities."""
+
+from __future__ import annotations
+
+from typing import Any, Iterable, Iterator, Mapping, Sequence
+
+import torch
+
+from seqtool import Adapter, DataError, Example, ModelSpec, Record, Vocabulary, find_column
+from seqtool.data.batching import Batch, collate
+from seqtool.train.metrics import ClassificationMetrics
+from seqtool_sentiment.embeddings import load_vectors
+from seqtool_sentiment.tokenizer import tokenize
+
+TEXT_COLUMNS = ("text", "sentence", "review", "content", "body", "comment")
+LABEL_COLUMNS = ("label", "sentiment", "polarity", "class", "category", "target")
+
+
+class SentimentAdapter(Adapter):
+    def __init__(self, options: Mapping[str, Any]) -> None:
+        super().__init__(options)
+        self.vocabulary: Vocabulary | None = None
+        self.labels: list[str] = []
+        self.lowercase = not self.options.get("keep_case")
+        self.text_column: str | None = None
+        self.skipped = 0
+
+    # -- state ---------------------------------------------------------------------------------
+
+    def fit(self, records: Sequence[Record]) -> None:
+        first = records[0]
+        self.text_column = self._text_column(first)
+        label_column = find_column(first, self.options.get("label_col"), LABEL_COLUMNS, what="label", flag="--label-col", source=first.source)
+        self.options["label_col"] = label_column
+        self.labels = sorted({str(r.get(label_column, "")).strip() for r in records} - {""})
+        if len(self.labels) < 2:
+            raise DataError(f"{first.source.split(':')[0]}: column {label_column!r} holds {len(self.labels)} distinct label(s); training needs at least 2")
+        self.vocabulary = Vocabulary.build(
+            (self.tokens(r.get(self.text_column) or "") for r in records),
+            min_count=self.options.get("min_count") or 1,
+            max_size=self.options.get("max_vocab"),
+        )
+
+    def state(self) -> dict[str, Any]:
+        return {"vocabulary": self.vocabulary.state(), "labels": self.labels, "lowercase": self.lowercase, "text_column": self.text_column}
+
+    def load_state(self, state: Mapping[str, Any]) -> None:
+        self.vocabulary = Vocabulary.from_state(state["vocabulary"])
+        self.labels = list(state["labels"])
+        self.lowercase = state["lowercase"]
+        self.text_column = state["text_column"]
+
+    def model_spec(self) -> ModelSpec:
+        return ModelSpec(input="tokens", input_size=len(self.vocabulary), output="pooled", output_size=len(self.labels), objective="classify")
+
+    def initialise(self, model: torch.nn.Module) -> None:
+        if self.options.get("embeddings"):
+            load_vectors(self.options["embeddings"], self.vocabulary, model.embedding.weight)
+
+    # -- records <-> tensors -------------------------------------------------------------------
+
+    def tokens(self, text: str) -> list[str]:
+        return tokenize(text, lowercase=self.lowercase)
+
+    def _text_column(self, record: Record) -> str:
+        given = self.options.get("text_col")
+        if given is None and self.text_column in record:  # the training column, when present
+            return self.text_column
+        return find_column(record, given, TEXT_COLUMNS, what="text", flag="--text-col", source=record.source)
+
+    def examples(self, records: Iterable[Record], *, labelled: bool) -> Iterator[Example]:
+        label_ids = {label: i for i, label in enumerate(self.labels)}
+        column = None
+        for record in records:
+            column = column or self._text_column(record)
+            ids = self.vocabulary.encode(self.tokens(record.get(column) or ""))
+            if not ids:
+                if self.options.get("strict"):
+                    raise DataError(f"{record.source}: empty text; remove the line or drop --strict to skip such records")
+                self.skipped += 1
+                continue
+            target = None
+            if labelled:
+                label = str(record.get(self.options["label_col"], "")).strip()
+                if label not in label_ids:
+                    raise DataError(f"{record.source}: label {label!r} was not seen in training; known labels: {', '.join(self.labels)}")
+                target = torch.tensor(label_ids[label])
+            yield Example(torch.tensor(ids), target, meta=(record, column))
+
+    def decode(self, outputs: torch.Tensor, batch: Batch) -> Iterator[dict[str, Any]]:
+        probabilities = torch.softmax(outputs.float(), dim=-1).cpu()
+        for (record, column), row in zip(batch.meta, probabilities):
+            best = int(row.argmax())
+            yield {
+                **{k: v for k, v in record.items() if k != column},
+                "text": record[column],
+                "label": self.labels[best],
+                "probability": round(row[best].item(), 6),
+                "probabilities": {label: round(p, 6) for label, p in zip(self.labels, row.tolist())},
+            }
+
+    def predict(self, model: torch.nn.Module, batch: Batch) -> Iterator[dict[str, Any]]:
+        results = super().predict(model, batch)
+        if not self.options.get("explain"):
+            return results
+        return (
+            {**result, "explanation": self.explain(model, record, column, result["label"])}
+            for result, (record, column) in zip(results, batch.meta)
+        )
+
+    @torch.no_grad()
+    def explain(self, model: torch.nn.Module, record: Record, column: str, label: str) -> list[list[Any]]:
+        """Occlusion: each word's weight is how much the label's probability falls when that word
+        is left out. Unlike gradients it needs no baseline and reads directly as a probability
+        change; all the leave-one-out variants of a text run as one batch."""
+        words = self.tokens(record[column])
+        ids = self.vocabulary.encode(words)
+        variants = [ids] + [ids[:i] + ids[i + 1 :] or [1] for i in range(len(ids))]
+        batch = collate([Example(torch.tensor(v)) for v in variants], per_step=False)
+        device = next(model.parameters()).device
+        probabilities = torch.softmax(model(batch.inputs.to(device), batch.lengths).float(), dim=-1)[:, self.labels.index(label)]
+        full = probabilities[0].item()
+        return [[word, round(full - p, 4)] for word, p in zip(words, probabilities[1:].tolist())]
+
+    def metrics(self) -> ClassificationMetrics:
+        return ClassificationMetrics(self.labels)
+
+    def report(self) -> list[str]:
+        if not self.skipped:
+            return []
+        return [f"skipped {self.skipped} record(s) with no text (--strict makes that an error)"]

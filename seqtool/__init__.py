@@ -1,0 +1,54 @@
+"""seqtool: recurrent neural networks on your own sequence data.
+
+This module is the public API for plugin authors. Everything here is light to import: torch is
+pulled in only by the names that need it (``seqtool.nn``, ``seqtool.train``), and only when a
+command actually trains or predicts, so ``seqtool --help`` stays fast.
+"""
+
+from __future__ import annotations
+
+from importlib.metadata import PackageNotFoundError, version
+
+import pluggy
+
+try:
+    __version__ = version("seqtool")
+except PackageNotFoundError:  # running from a source tree that is not installed
+    __version__ = "0.0.0"
+
+#: The plugin API's version. A plugin may declare the major version it was written for
+#: (``SEQTOOL_API = 1`` in the module its entry point names); a different major is refused.
+API_VERSION = "1.0"
+
+#: Decorator for a plugin's hook implementations, e.g. ``@seqtool.hookimpl``.
+hookimpl = pluggy.HookimplMarker("seqtool")
+
+from seqtool.errors import DataError, SeqtoolError  # noqa: E402
+from seqtool.task import (  # noqa: E402
+    Adapter,
+    Example,
+    ModelSpec,
+    Record,
+    SampleData,
+    Task,
+    option,
+)
+from seqtool.data.columns import find_column  # noqa: E402
+from seqtool.data.vocabulary import Vocabulary  # noqa: E402
+
+__all__ = [
+    "API_VERSION",
+    "Adapter",
+    "DataError",
+    "Example",
+    "ModelSpec",
+    "Record",
+    "SampleData",
+    "SeqtoolError",
+    "Task",
+    "Vocabulary",
+    "find_column",
+    "hookimpl",
+    "option",
+    "__version__",
+]

@@ -1,0 +1,172 @@
+"""The command line: ``seqtool [plugins | run | info | plugin]``.
+
+Only Click and the standard library are imported here, so ``seqtool --help``, ``seqtool
+plugins`` and ``seqtool run --help`` stay fast; each command imports what it needs when it runs.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import sys
+from typing import Any
+
+import click
+
+from seqtool import __version__
+from seqtool.errors import EXIT_USAGE, SeqtoolError
+from seqtool.plugins import registry
+
+CONTEXT = {"help_option_names": ["-h", "--help"], "max_content_width": 100}
+
+
+@click.group(context_settings=CONTEXT)
+@click.version_option(__version__, "--version", prog_name="seqtool", message="%(prog)s %(version)s")
+def cli() -> None:
+    """Train, evaluate and apply recurrent neural networks (RNN, LSTM, GRU) to sequence data.
+
+    \b
+    Examples:
+      seqtool run                                  # the tasks installed
+      seqtool run sentiment demo                   # train on bundled data, evaluate, predict
+      seqtool run sentiment train reviews.csv -o sent.model
+      cat lines.txt | seqtool run sentiment predict -m sent.model
+      seqtool info sent.model                      # the model card
+
+    Set SEQTOOL_DEBUG=1 to see tracebacks; SEQTOOL_LOAD_PLUGINS=a,b to load only those plugin
+    distributions (empty: none).
+    """
+
+
+class TaskGroup(click.Group):
+    """``seqtool run``: one subcommand per task, named from entry-point metadata; a task's plugin
+    is imported only when that task is invoked."""
+
+    def list_commands(self, ctx: click.Context) -> list[str]:
+        return registry().task_names()
+
+    def get_command(self, ctx: click.Context, name: str) -> click.Command | None:
+        from seqtool.commands import task_group
+
+        return task_group(registry().task(name))
+
+    def format_commands(self, ctx: click.Context, formatter: click.HelpFormatter) -> None:
+        # Click would build every task's command (importing every plugin) for its one-line help.
+        rows = []
+        for name, entries in sorted(registry().entries().items()):
+            problem = registry().conflict(name, entries)
+            rows.append((name, problem or ", ".join(f"from {e.distribution} {e.version}" for e in entries)))
+        with formatter.section("Tasks"):
+            formatter.write_dl(rows or [("(none)", "no task plugins are installed or enabled")])
+
+
+@cli.group(cls=TaskGroup, invoke_without_command=True)
+@click.pass_context
+def run(ctx: click.Context) -> None:
+    """Run a task: demo, train, evaluate or predict.
+
+    \b
+    Examples:
+      seqtool run sentiment demo
+      seqtool run protein-ss train train.csv --valid valid.csv -o ss.model
+      seqtool run behaviour evaluate -m beh.model test.csv --json
+      seqtool run finance-anomaly predict -m fa.model prices.csv -o scored.csv
+    """
+    if ctx.invoked_subcommand is None:
+        click.echo(ctx.get_help())
+
+
+@cli.command()
+@click.option("--json", "as_json", is_flag=True, help="Print JSON instead of a table.")
+@click.option("--check", is_flag=True, help="Also import each plugin and report any that fail to load.")
+def plugins(as_json: bool, check: bool) -> None:
+    """List installed plugins, their versions and tasks.
+
+    Listing reads package metadata only; --check imports every plugin, which is how a plugin that
+    fails to load or registers something invalid is found.
+
+    \b
+    Examples:
+      seqtool plugins
+      seqtool plugins --check --json
+    """
+    infos = registry().describe(check=check)
+    if as_json:
+        click.echo(json.dumps([info.__dict__ for info in infos], indent=2))
+        return
+    from rich.table import Table
+
+    from seqtool.console import stdout
+
+    table = Table("plugin", "distribution", "version", "tasks", "problem", box=None)
+    for info in infos:
+        table.add_row(info.name, info.distribution, info.version, ", ".join(info.tasks), info.error or "")
+    stdout().print(table if infos else "no plugins installed or enabled")
+
+
+@cli.command()
+@click.argument("model", type=click.Path(dir_okay=False))
+@click.option("--json", "as_json", is_flag=True, help="Print the whole card as JSON.")
+def info(model: str, as_json: bool) -> None:
+    """Show a model file's card: task, plugin and versions, settings, training, metrics.
+
+    \b
+    Example:
+      seqtool info sent.model --json
+    """
+    from pathlib import Path
+
+    from seqtool.report import print_card
+    from seqtool.train.artefact import read_card
+
+    card = read_card(Path(model))
+    if as_json:
+        click.echo(json.dumps(card, indent=2))
+    else:
+        print_card(card)
+
+
+def main() -> None:
+    """Console entry point: one line per error, exit 1 (2 for usage), tracebacks only on request."""
+    debug = os.environ.get("SEQTOOL_DEBUG") == "1"
+    try:
+        cli.main(prog_name="seqtool", standalone_mode=False)
+    except click.exceptions.Exit as done:
+        _exit(done.exit_code)
+    except click.Abort:
+        click.echo("seqtool: interrupted", err=True)
+        _exit(130)
+    except click.ClickException as error:
+        error.show()
+        _exit(error.exit_code)
+    except SeqtoolError as error:
+        if debug:
+            raise
+        click.echo(f"seqtool: error: {error}", err=True)
+        _exit(error.exit_code)
+    except BrokenPipeError:
+        _quiet_broken_pipe()
+    except KeyboardInterrupt:
+        click.echo("seqtool: interrupted", err=True)
+        _exit(130)
+    except Exception as error:  # a bug: one line, and how to see more
+        if debug:
+            raise
+        click.echo(f"seqtool: internal error: {type(error).__name__}: {error} (SEQTOOL_DEBUG=1 shows the traceback)", err=True)
+        _exit(1)
+    _exit(0)
+
+
+def _exit(code: Any) -> None:
+    try:
+        sys.stdout.flush()
+    except BrokenPipeError:
+        _quiet_broken_pipe()
+    sys.exit(code if isinstance(code, int) else EXIT_USAGE)
+
+
+def _quiet_broken_pipe() -> None:
+    """The reader went away (``| head``): stop quietly, without Python's flush-time complaint."""
+    devnull = os.open(os.devnull, os.O_WRONLY)
+    os.dup2(devnull, sys.stdout.fileno())
+    sys.exit(0)

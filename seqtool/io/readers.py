@@ -1,0 +1,149 @@
+"""Readers: files or stdin -> a lazy stream of :class:`Record`, each knowing its file and line.
+
+Formats: csv, tsv, jsonl, lines (one text per line, field ``text``) and fasta (fields ``id``,
+``description``, ``sequence``, parsed by Biopython). ``-`` is stdin. The format comes from
+``--input-format``, else from the file extension, else the task's default for stdin.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+import sys
+from pathlib import Path
+from typing import BinaryIO, Callable, Iterator
+
+from seqtool.errors import DataError, UsageError
+from seqtool.task import Record
+
+EXTENSIONS = {
+    ".csv": "csv",
+    ".tsv": "tsv",
+    ".tab": "tsv",
+    ".jsonl": "jsonl",
+    ".ndjson": "jsonl",
+    ".txt": "lines",
+    ".fa": "fasta",
+    ".fasta": "fasta",
+    ".faa": "fasta",
+    ".fas": "fasta",
+}
+
+
+def input_format(path: str, given: str | None, default: str) -> str:
+    """The format to read ``path`` with: ``given``, else by extension, else ``default``."""
+    if given:
+        if given not in READERS:
+            raise UsageError(f"unknown input format {given!r}; choose from {', '.join(READERS)}")
+        return given
+    suffixes = Path(path).suffixes
+    if suffixes and suffixes[-1] == ".gz":
+        suffixes = suffixes[:-1]
+    return EXTENSIONS.get(suffixes[-1].lower(), default) if suffixes and path != "-" else default
+
+
+def read_records(path: str, fmt: str, *, encoding: str = "utf-8") -> Iterator[Record]:
+    """Stream the records of ``path`` (``-`` for stdin; ``.gz`` files are decompressed)."""
+    name = "<stdin>" if path == "-" else path
+    if path == "-":
+        yield from READERS[fmt](sys.stdin.buffer, name, encoding)
+        return
+    try:
+        stream: BinaryIO = open(path, "rb")
+    except OSError as error:
+        raise DataError(f"{path}: cannot open: {error.strerror}") from None
+    if path.endswith(".gz"):
+        import gzip
+
+        stream = gzip.open(stream)  # type: ignore[assignment]
+    with stream:
+        yield from READERS[fmt](stream, name, encoding)
+
+
+def _lines(stream: BinaryIO, name: str, encoding: str) -> Iterator[tuple[int, str]]:
+    """(line number, text) pairs, split on ``\\n`` only; a byte that does not decode is an error
+    that names the line, so the user knows which ``--encoding`` to try."""
+    for number, raw in enumerate(stream, 1):
+        try:
+            text = raw.decode(encoding)
+        except UnicodeDecodeError as error:
+            raise DataError(
+                f"{name}:{number}: byte {raw[error.start:error.start + 1]!r} at column {error.start + 1} is not "
+                f"valid {encoding}; name the file's encoding with --encoding (e.g. --encoding latin-1)"
+            ) from None
+        if number == 1:
+            text = text.removeprefix("\ufeff")
+        yield number, text
+
+
+def read_lines(stream: BinaryIO, name: str, encoding: str) -> Iterator[Record]:
+    for number, text in _lines(stream, name, encoding):
+        yield Record({"text": text.rstrip("\r\n")}, f"{name}:{number}")
+
+
+def read_jsonl(stream: BinaryIO, name: str, encoding: str) -> Iterator[Record]:
+    for number, text in _lines(stream, name, encoding):
+        if not text.strip():
+            continue
+        try:
+            value = json.loads(text)
+        except json.JSONDecodeError as error:
+            raise DataError(f"{name}:{number}: not valid JSON ({error.msg}, column {error.colno}); one object per line") from None
+        if not isinstance(value, dict):
+            raise DataError(f"{name}:{number}: a JSON {type(value).__name__}, but each line must be an object {{...}}")
+        yield Record(value, f"{name}:{number}")
+
+
+def _delimited(delimiter: str) -> Callable[[BinaryIO, str, str], Iterator[Record]]:
+    def read(stream: BinaryIO, name: str, encoding: str) -> Iterator[Record]:
+        rows = csv.reader((text for _, text in _lines(stream, name, encoding)), delimiter=delimiter)
+        try:
+            header = next(rows)
+        except StopIteration:
+            raise DataError(f"{name}: empty file; expected a header line with column names") from None
+        except csv.Error as error:
+            raise DataError(f"{name}:1: cannot read the header: {error}") from None
+        header = [column.strip() for column in header]
+        width = len(header)
+        try:
+            for row in rows:
+                if not row:
+                    continue
+                if len(row) != width:
+                    raise DataError(
+                        f"{name}:{rows.line_num}: {len(row)} fields, but the header has {width}; "
+                        "quote fields that contain the delimiter"
+                    )
+                yield Record(zip(header, row), f"{name}:{rows.line_num}")
+        except csv.Error as error:
+            raise DataError(f"{name}:{rows.line_num}: {error}") from None
+
+    return read
+
+
+def read_fasta(stream: BinaryIO, name: str, encoding: str) -> Iterator[Record]:
+    from Bio import SeqIO
+
+    text = io.TextIOWrapper(stream, encoding=encoding, newline=None)
+    try:
+        for number, entry in enumerate(SeqIO.parse(text, "fasta"), 1):
+            yield Record(
+                {"id": entry.id, "description": entry.description, "sequence": str(entry.seq)},
+                f"{name}: record {number} ({entry.id})",
+            )
+    except UnicodeDecodeError:
+        raise DataError(f"{name}: bytes that are not valid {encoding}; name the encoding with --encoding") from None
+    except ValueError as error:  # Biopython's word for a file that is not FASTA
+        raise DataError(f"{name}: not FASTA ({error}); each record starts with a '>id' line") from None
+    finally:
+        text.detach()
+
+
+READERS: dict[str, Callable[[BinaryIO, str, str], Iterator[Record]]] = {
+    "csv": _delimited(","),
+    "tsv": _delimited("\t"),
+    "jsonl": read_jsonl,
+    "lines": read_lines,
+    "fasta": read_fasta,
+}

@@ -1,0 +1,67 @@
+"""SequenceModel: the network every task trains, assembled from its ModelSpec and Settings."""
+
+from __future__ import annotations
+
+import torch
+import torch.nn.functional as F
+from torch import nn
+
+from seqtool.data.batching import Batch
+from seqtool.nn.encoder import RecurrentEncoder
+from seqtool.nn.heads import PerStepHead, PooledHead
+from seqtool.settings import Settings
+from seqtool.task import ModelSpec
+
+
+class SequenceModel(nn.Module):
+    """Token ids or feature vectors -> RecurrentEncoder -> pooled or per-step head.
+
+    ``forward`` returns logits (classify) or values (regress): ``[B, output_size]`` for a pooled
+    task, ``[B, T, output_size]`` for a per-step one.
+    """
+
+    def __init__(self, spec: ModelSpec, settings: Settings) -> None:
+        super().__init__()
+        self.spec = spec
+        if spec.input == "tokens":
+            self.embedding: nn.Module = nn.Embedding(spec.input_size, settings.embedding_dim, padding_idx=0)
+            encoder_input = settings.embedding_dim
+        else:
+            self.embedding = nn.Identity()
+            encoder_input = spec.input_size
+        self.input_dropout = nn.Dropout(settings.dropout)
+        self.encoder = RecurrentEncoder(
+            encoder_input,
+            cell=settings.cell,
+            hidden=settings.hidden,
+            layers=settings.layers,
+            bidirectional=settings.bidirectional,
+            dropout=settings.dropout,
+        )
+        if spec.output == "pooled":
+            self.head: nn.Module = PooledHead(self.encoder.output_size, spec.output_size, settings.pooling, settings.dropout)
+        else:
+            self.head = PerStepHead(self.encoder.output_size, spec.output_size, settings.dropout)
+
+    def embed(self, inputs: torch.Tensor) -> torch.Tensor:
+        """The encoder's input: embeddings for token ids, the features themselves otherwise."""
+        return self.input_dropout(self.embedding(inputs))
+
+    def forward(self, inputs: torch.Tensor, lengths: torch.Tensor) -> torch.Tensor:
+        return self.forward_embedded(self.embed(inputs), lengths)
+
+    def forward_embedded(self, embedded: torch.Tensor, lengths: torch.Tensor) -> torch.Tensor:
+        """Forward from the encoder's input on; attribution methods differentiate through here."""
+        steps, last = self.encoder(embedded, lengths)
+        mask = torch.arange(steps.shape[1], device=steps.device).unsqueeze(0) < lengths.to(steps.device).unsqueeze(1)
+        return self.head(steps, last, mask)
+
+    def loss(self, outputs: torch.Tensor, batch: Batch) -> torch.Tensor:
+        """Cross-entropy (classify) or mean squared error (regress), over counted steps only."""
+        target = batch.target
+        if self.spec.output == "per_step":
+            mask = batch.step_mask
+            outputs, target = outputs[mask], target[mask]
+        if self.spec.objective == "classify":
+            return F.cross_entropy(outputs, target)
+        return F.mse_loss(outputs, target.view_as(outputs))

@@ -1,0 +1,235 @@
+"""What the verbs do: read -> encode -> train / evaluate / predict -> write.
+
+Generic for every task: a plugin supplies only its :class:`seqtool.Adapter`.
+"""
+
+from __future__ import annotations
+
+import json
+import platform
+import sys
+import tempfile
+import time
+from dataclasses import asdict
+from datetime import datetime, timezone
+from itertools import islice
+from pathlib import Path
+from typing import Any, Iterator, Mapping
+
+import torch
+
+from seqtool import __version__
+from seqtool.data.batching import stream_batches
+from seqtool.errors import DataError, ModelFileError
+from seqtool.io.readers import input_format as resolve_input_format
+from seqtool.io.readers import read_records
+from seqtool.io.writers import WRITERS, open_output, output_format
+from seqtool.nn.model import SequenceModel
+from seqtool.settings import Settings
+from seqtool.task import Adapter, Example, ModelSpec, Record, Task, resolve
+from seqtool.train.artefact import load_model, save_model
+from seqtool.train.progress import Progress
+from seqtool.train.trainer import Trainer, resolve_device, seed_everything
+
+HOLDOUT_FRACTION = 0.1
+
+
+def read(task: Task, path: str, input_format: str | None, encoding: str) -> Iterator[Record]:
+    return read_records(path, resolve_input_format(path, input_format, task.input_format), encoding=encoding)
+
+
+def train(
+    task: Task,
+    data: str,
+    valid: str | None,
+    output: Path,
+    settings: Settings,
+    options: Mapping[str, Any],
+    *,
+    input_format: str | None = None,
+    encoding: str = "utf-8",
+    quiet: bool = False,
+) -> dict[str, Any]:
+    """Fit the adapter and the model on ``data`` and write the model file; returns the card."""
+    progress = Progress(quiet=quiet)
+    started = time.perf_counter()
+    adapter = task.adapter_class()(options)
+    records = list(read(task, data, input_format, encoding))
+    if not records:
+        raise DataError(f"{data}: no records to train on")
+    adapter.fit(records)
+    train_examples = list(adapter.examples(records, labelled=True))
+    if not train_examples:
+        raise DataError(f"{data}: none of the {len(records)} records gave a usable training example")
+    seed_everything(settings.seed)
+    if valid:
+        valid_examples = list(adapter.examples(read(task, valid, input_format, encoding), labelled=True))
+    else:
+        train_examples, valid_examples = _hold_out(train_examples, settings.seed)
+        if valid_examples:
+            progress.say(f"no --valid given: {len(valid_examples)} of the training examples held out for early stopping")
+    spec = adapter.model_spec()
+    model = SequenceModel(spec, settings)
+    adapter.initialise(model)
+    trainer = Trainer(
+        model,
+        settings,
+        monitor=task.monitor if valid_examples else ("loss", "min"),
+        metrics=adapter.metrics,
+        progress=progress,
+    )
+    result = trainer.fit(train_examples, valid_examples)
+    model.eval()
+    adapter.calibrate(model, train_examples)
+    card = {
+        "task": task.name,
+        "plugin": task.plugin,
+        "plugin_version": task.plugin_version,
+        "seqtool_version": __version__,
+        "torch_version": torch.__version__,
+        "python_version": platform.python_version(),
+        "created": datetime.now(timezone.utc).isoformat(timespec="seconds"),
+        "settings": settings.as_dict(),
+        "model_spec": asdict(spec),
+        "options": adapter.options,
+        "parameters": sum(p.numel() for p in model.parameters()),
+        "data": {"train": data, "valid": valid, "train_examples": len(train_examples), "valid_examples": len(valid_examples)},
+        "training": {
+            "best_epoch": result.best_epoch,
+            "stopped_early": result.stopped_early,
+            "seconds": round(time.perf_counter() - started, 2),
+            "history": result.history,
+        },
+        "metrics": _json_safe(result.best_metrics),
+    }
+    save_model(output, model.state_dict(), card, adapter.state())
+    for line in adapter.report():
+        progress.say(line)
+    monitor = trainer.monitor
+    best = result.best_metrics.get(monitor)
+    progress.say(f"saved {output} (best epoch {result.best_epoch}, valid {monitor} {best:.4f})" if best is not None else f"saved {output}")
+    return card
+
+
+def _hold_out(examples: list[Example], seed: int) -> tuple[list[Example], list[Example]]:
+    """A seeded random tenth for validation, when there is enough data to spare one."""
+    if len(examples) < 20:
+        return examples, []
+    order = torch.randperm(len(examples), generator=torch.Generator().manual_seed(seed)).tolist()
+    cut = max(1, int(len(examples) * HOLDOUT_FRACTION))
+    return [examples[i] for i in order[cut:]], [examples[i] for i in order[:cut]]
+
+
+def load(task: Task, path: Path, options: Mapping[str, Any]) -> tuple[SequenceModel, Adapter, dict[str, Any]]:
+    """The model and adapter stored in ``path``; options given now override those from training."""
+    card, adapter_state, weights = load_model(path)
+    if card.get("task") != task.name:
+        raise ModelFileError(f"{path}: a model for task {card.get('task')!r}; use `seqtool run {card.get('task')} ...`")
+    adapter = task.adapter_class()({**card.get("options", {}), **{k: v for k, v in options.items() if v is not None}})
+    adapter.load_state(adapter_state)
+    model = SequenceModel(ModelSpec(**card["model_spec"]), Settings().merged(card["settings"]))
+    try:
+        model.load_state_dict(weights)
+    except RuntimeError as error:
+        raise ModelFileError(f"{path}: the weights do not fit the model the card describes ({str(error).splitlines()[0]})") from None
+    model.to(resolve_device("auto"))  # where it was trained does not matter; where it runs now does
+    model.eval()
+    return model, adapter, card
+
+
+def evaluate(
+    task: Task,
+    model_path: Path,
+    data: str,
+    options: Mapping[str, Any],
+    *,
+    as_json: bool = False,
+    batch_size: int = 256,
+    input_format: str | None = None,
+    encoding: str = "utf-8",
+    quiet: bool = False,
+) -> dict[str, Any]:
+    """Score the model on labelled ``data``; prints and returns ``{task, model, data, metrics}``."""
+    model, adapter, _ = load(task, model_path, options)
+    metrics = adapter.metrics()
+    device = next(model.parameters()).device
+    per_step = model.spec.output == "per_step"
+    count = 0
+    with torch.no_grad():
+        for batch in stream_batches(adapter.examples(read(task, data, input_format, encoding), labelled=True), batch_size, per_step):
+            batch = batch.to(device)
+            metrics.update(model(batch.inputs, batch.lengths).float(), batch)
+            count += len(batch)
+    if count == 0:
+        raise DataError(f"{data}: no labelled examples to evaluate")
+    report = {"task": task.name, "model": str(model_path), "data": data, "metrics": _json_safe(metrics.compute())}
+    _notes(adapter, quiet)
+    if as_json:
+        print(json.dumps(report, indent=2))
+    else:
+        from seqtool.report import print_metrics
+
+        print_metrics(report)
+    return report
+
+
+def predict(
+    task: Task,
+    model_path: Path,
+    data: str,
+    options: Mapping[str, Any],
+    *,
+    output: str | None = None,
+    fmt: str | None = None,
+    batch_size: int = 256,
+    input_format: str | None = None,
+    encoding: str = "utf-8",
+    quiet: bool = False,
+    limit: int | None = None,
+) -> None:
+    """Stream results for ``data`` to stdout or ``output``, one batch in memory at a time."""
+    writers = {**WRITERS, **task.writers}
+    to_terminal = (output is None or output == "-") and sys.stdout.isatty()
+    default = (task.terminal_format if to_terminal else None) or task.output_format
+    writer_class = resolve(writers[output_format(output, fmt, default, writers)])
+    model, adapter, _ = load(task, model_path, options)
+    device = next(model.parameters()).device
+    per_step = model.spec.output == "per_step"
+    examples = adapter.examples(islice(read(task, data, input_format, encoding), limit), labelled=False)
+    with open_output(output, writer_class) as writer:
+        for batch in stream_batches(examples, batch_size, per_step):
+            for result in adapter.predict(model, batch.to(device)):
+                writer.write(result)
+            if output is None or output == "-":
+                sys.stdout.flush()
+    _notes(adapter, quiet)
+
+
+def demo(task: Task, defaults: Settings, options: Mapping[str, Any], *, quiet: bool = False) -> None:
+    """Train on the plugin's sample data, evaluate, and show a few predictions, in a temp dir."""
+    sample = task.sample_data
+    if sample is None:
+        raise DataError(f"task {task.name!r} ships no sample data, so it has no demo")
+    say = Progress(quiet=quiet).say
+    with tempfile.TemporaryDirectory(prefix="seqtool-demo-") as folder:
+        model_path = Path(folder) / f"{task.name}.model"
+        say(f"== training {task.name} on {sample.train.name}")
+        train(task, str(sample.train), str(sample.valid) if sample.valid else None, model_path, defaults, options, quiet=quiet)
+        test = sample.test or sample.valid
+        if test:
+            say(f"== evaluating on {test.name}")
+            evaluate(task, model_path, str(test), options, quiet=quiet)
+        if sample.predict:
+            say(f"== predicting {sample.predict.name} (first 5 records)")
+            predict(task, model_path, str(sample.predict), options, quiet=quiet, limit=5)
+
+
+def _notes(adapter: Adapter, quiet: bool) -> None:
+    if not quiet:
+        for line in adapter.report():
+            print(line, file=sys.stderr)
+
+
+def _json_safe(value: Any) -> Any:
+    """Metrics as plain JSON (tensors and numpy numbers become Python numbers)."""
+    return json.loads(json.dumps(value, default=lambda v: v.item() if hasattr(v, "item") else str(v)))

@@ -1,0 +1,235 @@
+"""Finding and loading plugins.
+
+Tasks are found from entry-point metadata alone (group ``seqtool``, entry-point name = task
+name), so listing them imports no plugin. A plugin module is imported only when one of its tasks
+runs, or by ``seqtool plugins --check``. Whatever goes wrong inside a plugin becomes a
+:class:`PluginError` that names the plugin and how to switch it off; it never takes down the
+commands that do not need that plugin.
+
+``SEQTOOL_LOAD_PLUGINS`` limits which distributions are used: unset means all, empty means none,
+``a,b`` means only distributions ``a`` and ``b``.
+"""
+
+from __future__ import annotations
+
+import functools
+import importlib
+import os
+import re
+from collections import defaultdict
+from dataclasses import dataclass, field
+from importlib.metadata import EntryPoint, entry_points
+from typing import Any
+
+import pluggy
+
+from seqtool import API_VERSION, hookspecs
+from seqtool.errors import PluginError
+from seqtool.task import Task
+
+GROUP = "seqtool"
+ENV_FILTER = "SEQTOOL_LOAD_PLUGINS"
+
+
+@dataclass(frozen=True)
+class TaskEntry:
+    """A task as entry-point metadata declares it: nothing imported yet."""
+
+    task: str
+    module: str
+    distribution: str
+    version: str
+
+
+@dataclass
+class PluginInfo:
+    """One plugin (module) for ``seqtool plugins``."""
+
+    name: str
+    distribution: str
+    version: str
+    tasks: list[str] = field(default_factory=list)
+    error: str | None = None
+
+
+def _normalise(name: str) -> str:
+    return re.sub(r"[-_.]+", "-", name).lower()
+
+
+def _allowed_distributions() -> set[str] | None:
+    value = os.environ.get(ENV_FILTER)
+    if value is None:
+        return None
+    return {_normalise(name) for name in value.split(",") if name.strip()}
+
+
+def _entry_of(ep: EntryPoint) -> TaskEntry:
+    dist = ep.dist
+    return TaskEntry(ep.name, ep.value, dist.name if dist else "?", dist.version if dist else "?")
+
+
+def _disable_hint(distribution: str) -> str:
+    return f"uninstall {distribution}, or leave it out of {ENV_FILTER} (a comma list of the distributions to load)"
+
+
+class PluginRegistry:
+    """The process's plugin manager: entry points, on-demand loading and task lookup."""
+
+    def __init__(self) -> None:
+        self.manager = pluggy.PluginManager(GROUP)
+        self.manager.add_hookspecs(hookspecs)
+        self.tasks: dict[str, Task] = {}
+        self.loaded: dict[str, list[Task]] = {}
+
+    # -- metadata only -------------------------------------------------------------------------
+
+    def entries(self) -> dict[str, list[TaskEntry]]:
+        """Task name -> the entry points declaring it (more than one is a conflict)."""
+        allowed = _allowed_distributions()
+        found: dict[str, list[TaskEntry]] = defaultdict(list)
+        seen: set[tuple[str, str, str]] = set()
+        for ep in entry_points(group=GROUP):
+            entry = _entry_of(ep)
+            key = (entry.task, entry.module, _normalise(entry.distribution))
+            if key in seen:  # the same distribution seen twice on sys.path
+                continue
+            seen.add(key)
+            if allowed is None or _normalise(entry.distribution) in allowed:
+                found[entry.task].append(entry)
+        return dict(found)
+
+    def task_names(self) -> list[str]:
+        return sorted(set(self.entries()) | set(self.tasks))
+
+    def conflict(self, name: str, entries: list[TaskEntry]) -> str | None:
+        if len(entries) < 2:
+            return None
+        names = " and ".join(f"{e.distribution} ({e.module})" for e in entries)
+        return f"task {name!r} is provided by both {names}; uninstall one, or choose with {ENV_FILTER}"
+
+    # -- loading -------------------------------------------------------------------------------
+
+    def task(self, name: str) -> Task:
+        """The task called ``name``, importing its plugin if needed."""
+        if name in self.tasks:
+            return self.tasks[name]
+        entries = self.entries().get(name)
+        if not entries:
+            known = ", ".join(self.task_names()) or "none installed"
+            raise PluginError(f"no task {name!r}; tasks: {known} (`seqtool plugins` lists plugins)")
+        problem = self.conflict(name, entries)
+        if problem:
+            raise PluginError(problem)
+        self.load(entries[0])
+        if name not in self.tasks:
+            raise PluginError(
+                f"plugin {entries[0].module} ({entries[0].distribution}) declares task {name!r} as an entry point "
+                f"but registers no task of that name; {_disable_hint(entries[0].distribution)}"
+            )
+        return self.tasks[name]
+
+    def load(self, entry: TaskEntry) -> list[Task]:
+        """Import and register the plugin behind ``entry`` (once)."""
+        if entry.module in self.loaded:
+            return self.loaded[entry.module]
+        where = f"plugin {entry.module} ({entry.distribution} {entry.version})"
+        try:
+            module_name, _, attribute = entry.module.partition(":")
+            plugin: Any = importlib.import_module(module_name)
+            if attribute:
+                plugin = getattr(plugin, attribute)
+        except Exception as error:  # a plugin's own bug must not surface as our traceback
+            raise PluginError(f"{where} failed to import: {type(error).__name__}: {error}; {_disable_hint(entry.distribution)}") from error
+        declared = {e.task for entries in self.entries().values() for e in entries if e.module == entry.module}
+        try:
+            tasks = self.register(plugin, name=entry.module, version=entry.version, declared=declared)
+        except PluginError as error:
+            raise PluginError(f"{where}: {error}; {_disable_hint(entry.distribution)}") from None
+        self.loaded[entry.module] = tasks
+        return tasks
+
+    def register(self, plugin: Any, *, name: str | None = None, version: str = "", declared: set[str] | None = None) -> list[Task]:
+        """Register a plugin object or module and the tasks its hook returns.
+
+        ``declared`` (entry-point task names) is checked when given; plugins registered directly,
+        as tests do through :mod:`seqtool.testing`, skip that check.
+        """
+        name = name or getattr(plugin, "__name__", None) or repr(plugin)
+        _check_api(plugin)
+        try:
+            self.manager.register(plugin, name=name)
+            self.manager.check_pending()
+        except (pluggy.PluginValidationError, ValueError) as error:
+            self.manager.unregister(plugin)
+            raise PluginError(f"invalid hook: {error}") from None
+        registered: list[Task] = []
+        others = [p for p in self.manager.get_plugins() if p is not plugin]
+        try:
+            self.manager.subset_hook_caller("register_tasks", remove_plugins=others)(register=registered.append)
+        except Exception as error:
+            self.manager.unregister(plugin)
+            raise PluginError(f"register_tasks failed: {type(error).__name__}: {error}") from error
+        try:
+            _validate(registered, declared, self.tasks)
+        except PluginError:
+            self.manager.unregister(plugin)
+            raise
+        for task in registered:
+            task.plugin, task.plugin_version = name, version
+            self.tasks[task.name] = task
+        return registered
+
+    def unregister(self, plugin: Any) -> None:
+        """Remove a plugin and its tasks (the other half of :meth:`register`)."""
+        name = self.manager.get_name(plugin)
+        self.manager.unregister(plugin)
+        self.tasks = {k: t for k, t in self.tasks.items() if t.plugin != name}
+        self.loaded.pop(name, None)
+
+    def describe(self, *, check: bool) -> list[PluginInfo]:
+        """Every plugin with its tasks; with ``check``, each is imported and its problems shown."""
+        infos: dict[str, PluginInfo] = {}
+        for task_name, entries in sorted(self.entries().items()):
+            problem = self.conflict(task_name, entries)
+            for entry in entries:
+                info = infos.setdefault(entry.module, PluginInfo(entry.module, entry.distribution, entry.version))
+                info.tasks.append(task_name)
+                info.error = info.error or problem
+        if check:
+            for entry in {e.module: e for entries in self.entries().values() for e in entries}.values():
+                try:
+                    self.load(entry)
+                except PluginError as error:
+                    infos[entry.module].error = infos[entry.module].error or str(error)
+        return list(infos.values())
+
+
+def _check_api(plugin: Any) -> None:
+    wanted = str(getattr(plugin, "SEQTOOL_API", API_VERSION))
+    if wanted.split(".")[0] != API_VERSION.split(".")[0]:
+        raise PluginError(
+            f"written for seqtool plugin API {wanted}, but this seqtool provides API {API_VERSION}; "
+            "install a release of the plugin made for this API"
+        )
+
+
+def _validate(tasks: list[Task], declared: set[str] | None, existing: dict[str, Task]) -> None:
+    names: set[str] = set()
+    for task in tasks:
+        if not isinstance(task, Task):
+            raise PluginError(f"registered {type(task).__name__} {task!r}, but register() takes seqtool.Task objects")
+        if task.name in names or task.name in existing:
+            owner = existing[task.name].plugin if task.name in existing else "itself"
+            raise PluginError(f"task {task.name!r} is registered twice (also by {owner})")
+        if declared is not None and task.name not in declared:
+            raise PluginError(
+                f"registers task {task.name!r}, which its distribution does not declare; add "
+                f"`{task.name} = \"...\"` under [project.entry-points.seqtool]"
+            )
+        names.add(task.name)
+
+
+@functools.cache
+def registry() -> PluginRegistry:
+    """The process-wide registry."""
+    return PluginRegistry()

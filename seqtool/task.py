@@ -1,0 +1,215 @@
+"""What a plugin provides: a :class:`Task` (name, defaults, options, sample data) and an
+:class:`Adapter`, the one data contract every task implements.
+
+The flow is always the same::
+
+    records (dicts from a reader) --Adapter.examples--> Examples (tensors)
+        --core batching--> Batch --core model--> outputs --Adapter.decode--> result records
+
+The core owns everything generic (readers, batching, the recurrent model, training, the model
+file). An adapter owns only the domain: which fields make a record, how a record becomes tensors
+and an output becomes a result, which metrics matter. Importing this module does not import torch.
+"""
+
+from __future__ import annotations
+
+import importlib
+from abc import ABC, abstractmethod
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, Callable, Iterable, Iterator, Literal, Mapping, Sequence
+
+import click
+
+if TYPE_CHECKING:
+    import torch
+
+    from seqtool.data.batching import Batch
+    from seqtool.io.writers import Writer
+    from seqtool.train.metrics import Metrics
+
+VERBS = ("demo", "train", "evaluate", "predict")
+
+
+class Record(dict):
+    """One input record: a plain dict of fields, plus ``source`` ("file:line") for error messages."""
+
+    def __init__(self, fields: Mapping[str, Any] = (), source: str = "") -> None:
+        super().__init__(fields)
+        self.source = source
+
+
+@dataclass
+class Example:
+    """One encoded sequence, ready for batching.
+
+    ``inputs`` is ``[T]`` int64 token ids or ``[T, F]`` float32 features. ``target`` is a scalar
+    (pooled classification), ``[K]`` (pooled regression), ``[T]`` (per-step classes) or ``[T, K]``
+    (per-step values). ``step_mask`` (``[T]`` bool) marks which steps count in the loss and the
+    metrics of a per-step task; padding never counts. ``meta`` passes through untouched to
+    :meth:`Adapter.decode` (an id, the original text, a timestamp...).
+    """
+
+    inputs: "torch.Tensor"
+    target: "torch.Tensor | None" = None
+    step_mask: "torch.Tensor | None" = None
+    meta: Any = None
+
+    def __len__(self) -> int:
+        return int(self.inputs.shape[0])
+
+
+@dataclass(frozen=True)
+class ModelSpec:
+    """The shape of the network the core builds for a task: input -> RecurrentEncoder -> head."""
+
+    input: Literal["tokens", "features"]
+    #: vocabulary size for token input (id 0 is padding), features per step otherwise
+    input_size: int
+    output: Literal["pooled", "per_step"]
+    #: number of classes, or of values predicted per sequence / per step
+    output_size: int
+    objective: Literal["classify", "regress"]
+
+
+@dataclass(frozen=True)
+class SampleData:
+    """Small files bundled with a plugin: ``demo`` trains on ``train``, early-stops on ``valid``,
+    evaluates on ``test`` (``valid`` when absent) and shows predictions for ``predict``."""
+
+    train: Path
+    valid: Path | None = None
+    test: Path | None = None
+    predict: Path | None = None
+
+
+@dataclass(frozen=True)
+class TaskOption:
+    """A task-specific command-line option and the verbs it applies to."""
+
+    option: click.Option
+    verbs: frozenset[str]
+
+
+def option(*param_decls: str, verbs: Iterable[str] = ("train", "evaluate", "predict"), **attrs: Any) -> TaskOption:
+    """Declare a task option with Click's own arguments, e.g.
+    ``option("--text-col", help="column holding the text")``. Its value reaches the adapter as
+    ``self.options["text_col"]``. Values given at ``train`` are stored in the model file and reused
+    by ``evaluate`` and ``predict`` unless given again."""
+    unknown = set(verbs) - set(VERBS)
+    if unknown:
+        raise ValueError(f"unknown verbs {sorted(unknown)}; choose from {VERBS}")
+    attrs.setdefault("default", None)
+    return TaskOption(click.Option(param_decls, **attrs), frozenset(verbs))
+
+
+@dataclass
+class Task:
+    """A named task a plugin registers.
+
+    ``adapter`` is the :class:`Adapter` subclass or, better, its ``"module:Class"`` path: the
+    module is imported only when the task runs, so listing and ``--help`` stay fast.
+    ``defaults`` override the core's model and training settings (see ``seqtool.settings``).
+    ``monitor`` is the validation metric early stopping watches and whether higher is better.
+    ``writers`` add or replace output formats for this task (name -> writer class).
+    """
+
+    name: str
+    description: str
+    adapter: "type[Adapter] | str"
+    sample_data: SampleData | None = None
+    defaults: Mapping[str, Any] = field(default_factory=dict)
+    monitor: tuple[str, Literal["min", "max"]] = ("loss", "min")
+    options: Sequence[TaskOption] = ()
+    writers: Mapping[str, "str | type[Writer]"] = field(default_factory=dict)
+    #: shell lines shown under "Examples" in the task's --help
+    examples: Sequence[str] = ()
+    #: how stdin and extension-less files are read, and what predict writes by default
+    input_format: str = "lines"
+    output_format: str = "jsonl"
+    #: the output format when predict writes to a terminal and no --format is given (e.g. a
+    #: coloured view from ``writers``); None keeps ``output_format``
+    terminal_format: str | None = None
+    #: set by the plugin manager: the plugin (module) and distribution version that registered it
+    plugin: str = ""
+    plugin_version: str = ""
+
+    def adapter_class(self) -> "type[Adapter]":
+        return resolve(self.adapter)
+
+    def options_for(self, verb: str) -> list[click.Option]:
+        return [o.option for o in self.options if verb in o.verbs]
+
+
+def resolve(target: "type | str") -> Any:
+    """Import ``"module:attribute"`` on first use; pass classes through."""
+    if not isinstance(target, str):
+        return target
+    module_name, _, attribute = target.partition(":")
+    return getattr(importlib.import_module(module_name), attribute)
+
+
+class Adapter(ABC):
+    """Turns one task's records into tensors and model outputs back into records.
+
+    An adapter is stateful: :meth:`fit` learns what it needs from the training records (a
+    vocabulary, a scaler, label names); :meth:`state` returns that as JSON-able data, which the
+    model file stores, and :meth:`load_state` restores it. ``options`` holds the task's option
+    values (see :func:`option`).
+    """
+
+    def __init__(self, options: Mapping[str, Any]) -> None:
+        self.options = dict(options)
+
+    @abstractmethod
+    def fit(self, records: Sequence[Record]) -> None:
+        """Learn the adapter state from the training records (called once, before training)."""
+
+    @abstractmethod
+    def state(self) -> dict[str, Any]:
+        """JSON-able state for the model file."""
+
+    @abstractmethod
+    def load_state(self, state: Mapping[str, Any]) -> None:
+        """Restore what :meth:`state` returned."""
+
+    @abstractmethod
+    def model_spec(self) -> ModelSpec:
+        """The network shape, known after :meth:`fit` or :meth:`load_state`."""
+
+    @abstractmethod
+    def examples(self, records: Iterable[Record], *, labelled: bool) -> Iterator[Example]:
+        """Encode records lazily (predict streams through here). With ``labelled`` the examples
+        carry targets; a record that cannot be used raises :class:`seqtool.DataError` naming
+        ``record.source``, or is skipped and counted, as the task documents."""
+
+    @abstractmethod
+    def decode(self, outputs: "torch.Tensor", batch: "Batch") -> Iterator[dict[str, Any]]:
+        """Turn one batch of raw model outputs (logits or values) into result records."""
+
+    @abstractmethod
+    def metrics(self) -> "Metrics":
+        """A fresh metrics accumulator for evaluation and validation."""
+
+    def predict(self, model: "torch.nn.Module", batch: "Batch") -> Iterator[dict[str, Any]]:
+        """Run the model on a batch and decode it. Override to add work such as explanations."""
+        import torch
+
+        with torch.no_grad():
+            outputs = model(batch.inputs, batch.lengths)
+        return self.decode(outputs, batch)
+
+    def initialise(self, model: "torch.nn.Module") -> None:
+        """Called once on the freshly built model before training (to load pretrained
+        embeddings, say). Does nothing by default."""
+
+    def calibrate(self, model: "torch.nn.Module", examples: Sequence[Example]) -> None:
+        """Called once after training with the trained model and the training examples, for
+        state that needs model outputs (an anomaly threshold, say). Does nothing by default."""
+
+    def report(self) -> list[str]:
+        """Lines for stderr after a run (records skipped, unknown tokens seen...)."""
+        return []
+
+
+AdapterFactory = Callable[[Mapping[str, Any]], Adapter]

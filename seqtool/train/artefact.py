@@ -1,0 +1,74 @@
+"""The model file: one safetensors file holding the weights and, in its JSON header, the model
+card (task, plugin and versions, settings, training history, metrics) and the adapter state.
+
+safetensors holds tensors and strings only, so loading a model can never run code; the header
+is readable without torch, which keeps ``seqtool info`` fast.
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any, Mapping
+
+from seqtool.errors import ModelFileError
+from seqtool.io.atomic import atomic_path
+
+FORMAT = "seqtool-model"
+FORMAT_VERSION = 1
+_CARD_KEY = "seqtool.card"
+_ADAPTER_KEY = "seqtool.adapter"
+
+
+def save_model(path: Path, weights: Mapping[str, Any], card: Mapping[str, Any], adapter_state: Mapping[str, Any]) -> None:
+    """Write the model file atomically: an interrupted save leaves ``path`` as it was."""
+    from safetensors.torch import save_file
+
+    header = {
+        _CARD_KEY: json.dumps({"format": FORMAT, "format_version": FORMAT_VERSION, **card}),
+        _ADAPTER_KEY: json.dumps(adapter_state),
+    }
+    tensors = {name: tensor.detach().cpu().contiguous() for name, tensor in weights.items()}
+    with atomic_path(Path(path)) as temporary:
+        save_file(tensors, str(temporary), metadata=header)
+
+
+def read_card(path: Path) -> dict[str, Any]:
+    """The model card alone (no weights, no torch)."""
+    return _read_header(Path(path), "numpy")[0]
+
+
+def load_model(path: Path) -> tuple[dict[str, Any], dict[str, Any], dict[str, Any]]:
+    """(card, adapter state, weights) from a model file; a foreign or damaged file is refused."""
+    from safetensors import safe_open
+
+    card, adapter_state = _read_header(Path(path), "pt")
+    with safe_open(str(path), framework="pt") as handle:
+        weights = {name: handle.get_tensor(name) for name in handle.keys()}
+    return card, adapter_state, weights
+
+
+def _read_header(path: Path, framework: str) -> tuple[dict[str, Any], dict[str, Any]]:
+    from safetensors import SafetensorError, safe_open
+
+    if not path.is_file():
+        raise ModelFileError(f"{path}: no such model file; train one with `seqtool run TASK train DATA -o {path}`")
+    try:
+        with safe_open(str(path), framework=framework) as handle:
+            header = handle.metadata() or {}
+    except (SafetensorError, OSError, ValueError) as error:
+        raise ModelFileError(
+            f"{path}: not a seqtool model file ({error}); seqtool only loads the safetensors files it writes "
+            "and never unpickles, so a pickled or damaged file is refused"
+        ) from None
+    try:
+        card = json.loads(header[_CARD_KEY])
+        adapter_state = json.loads(header[_ADAPTER_KEY])
+    except (KeyError, json.JSONDecodeError):
+        raise ModelFileError(f"{path}: a safetensors file, but not one seqtool wrote (no seqtool model card)") from None
+    if card.get("format") != FORMAT or card.get("format_version") != FORMAT_VERSION:
+        raise ModelFileError(
+            f"{path}: model file format {card.get('format')!r} version {card.get('format_version')!r}; "
+            f"this seqtool reads {FORMAT!r} version {FORMAT_VERSION}"
+        )
+    return card, adapter_state

@@ -1,0 +1,73 @@
+"""Shared fixtures: run the real `seqtool` command, and fake plugin distributions on disk."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+import textwrap
+from pathlib import Path
+
+import pytest
+
+
+def run_seqtool(*args: str, input: str | bytes | None = None, env: dict[str, str] | None = None, cwd: Path | None = None) -> subprocess.CompletedProcess:
+    """``python -m seqtool ARGS`` in a subprocess, as a user or a shell pipeline would run it."""
+    full_env = {k: v for k, v in os.environ.items() if k != "SEQTOOL_DEBUG"} | (env or {})
+    text = not isinstance(input, bytes)
+    return subprocess.run(
+        [sys.executable, "-m", "seqtool", *args], input=input, capture_output=True, text=text, env=full_env, cwd=cwd, timeout=300
+    )
+
+
+@pytest.fixture
+def seqtool_cli():
+    return run_seqtool
+
+
+def write_distribution(root: Path, name: str, entry_points: dict[str, str], modules: dict[str, str], version: str = "1.0") -> Path:
+    """A minimal installed distribution (a .dist-info folder plus modules) under ``root``;
+    put ``root`` on PYTHONPATH and importlib.metadata finds its entry points like any other."""
+    info = root / f"{name.replace('-', '_')}-{version}.dist-info"
+    info.mkdir(parents=True)
+    (info / "METADATA").write_text(f"Metadata-Version: 2.1\nName: {name}\nVersion: {version}\n")
+    lines = "\n".join(f"{task} = {target}" for task, target in entry_points.items())
+    (info / "entry_points.txt").write_text(f"[seqtool]\n{lines}\n")
+    for module, source in modules.items():
+        (root / f"{module}.py").write_text(textwrap.dedent(source))
+    return root
+
+
+@pytest.fixture
+def plugin_path(tmp_path: Path):
+    """Returns a function that writes a fake distribution and the env that makes it visible."""
+    root = tmp_path / "site"
+
+    def make(name: str, entry_points: dict[str, str], modules: dict[str, str], version: str = "1.0") -> dict[str, str]:
+        write_distribution(root, name, entry_points, modules, version)
+        return {"PYTHONPATH": os.pathsep.join([str(root), os.environ.get("PYTHONPATH", "")])}
+
+    return make
+
+
+@pytest.fixture(scope="session")
+def sentiment_csv(tmp_path_factory) -> Path:
+    """A small labelled csv made here (not the plugin's sample), so tests do not depend on it."""
+    path = tmp_path_factory.mktemp("data") / "reviews.csv"
+    rows = ["text,label"]
+    for i in range(60):
+        rows.append(f"a truly great and lovely film number {i},pos")
+        rows.append(f"an awful dull and boring film number {i},neg")
+    path.write_text("\n".join(rows) + "\n")
+    return path
+
+
+@pytest.fixture(scope="session")
+def trained_sentiment(tmp_path_factory, sentiment_csv) -> Path:
+    model = tmp_path_factory.mktemp("models") / "sent.model"
+    result = run_seqtool(
+        "run", "sentiment", "train", str(sentiment_csv), "-o", str(model),
+        "--epochs", "2", "--hidden", "16", "--embedding-dim", "16", "-q",
+    )
+    assert result.returncode == 0, result.stderr
+    return model

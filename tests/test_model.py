@@ -1,0 +1,185 @@
+"""The recurrent backbone, the trainer and the model file."""
+
+from __future__ import annotations
+
+import pickle
+import signal
+import subprocess
+import sys
+
+import pytest
+import torch
+
+from seqtool.data.batching import bucket_batches, collate, stream_batches
+from seqtool.errors import ModelFileError
+from seqtool.nn.encoder import RecurrentEncoder
+from seqtool.nn.heads import PooledHead
+from seqtool.nn.model import SequenceModel
+from seqtool.settings import Settings
+from seqtool.task import Example, ModelSpec
+from seqtool.train.artefact import load_model, read_card, save_model
+from seqtool.train.trainer import Trainer, seed_everything
+
+LENGTHS = [5, 2, 7, 1]
+
+
+@pytest.mark.parametrize("cell", ["rnn", "lstm", "gru"])
+@pytest.mark.parametrize("bidirectional", [False, True])
+def test_padded_batch_equals_each_sequence_alone(cell, bidirectional):
+    torch.manual_seed(0)
+    encoder = RecurrentEncoder(3, cell=cell, hidden=4, layers=2, bidirectional=bidirectional).eval()
+    sequences = [torch.randn(n, 3) for n in LENGTHS]
+    batch = collate([Example(s) for s in sequences], per_step=False)
+    steps, last = encoder(batch.inputs, batch.lengths)
+    for i, sequence in enumerate(sequences):
+        alone_steps, alone_last = encoder(sequence.unsqueeze(0), torch.tensor([len(sequence)]))
+        torch.testing.assert_close(steps[i, : len(sequence)], alone_steps[0])
+        torch.testing.assert_close(last[i], alone_last[0])
+        assert torch.all(steps[i, len(sequence):] == 0), "padding leaked into the outputs"
+
+
+@pytest.mark.parametrize("pooling", ["last", "mean", "max", "attention"])
+def test_pooling_ignores_padding(pooling):
+    torch.manual_seed(0)
+    spec = ModelSpec("tokens", 10, "pooled", 3, "classify")
+    model = SequenceModel(spec, Settings(hidden=4, embedding_dim=4, pooling=pooling)).eval()
+    sequences = [torch.randint(2, 10, (n,)) for n in LENGTHS]
+    batch = collate([Example(s) for s in sequences], per_step=False)
+    together = model(batch.inputs, batch.lengths)
+    if pooling == "attention":
+        weights = model.head.attention_weights
+        assert torch.allclose(weights.sum(1), torch.ones(len(LENGTHS)))
+        assert weights[1, 2:].sum() == 0, "attention on padding"
+    for i, s in enumerate(sequences):
+        torch.testing.assert_close(together[i], model(s.unsqueeze(0), torch.tensor([len(s)]))[0])
+
+
+def test_per_step_loss_ignores_masked_steps():
+    spec = ModelSpec("features", 2, "per_step", 3, "classify")
+    model = SequenceModel(spec, Settings(hidden=4))
+    keep = torch.tensor([True, False, True])
+    a = Example(torch.randn(3, 2), torch.tensor([0, 1, 2]), step_mask=keep)
+    b = Example(a.inputs, torch.tensor([0, 2, 2]), step_mask=keep)  # differs only at a masked step
+    outputs = model(collate([a], True).inputs, collate([a], True).lengths)
+    assert model.loss(outputs, collate([a], True)) == model.loss(outputs, collate([b], True))
+
+
+def toy_examples(n=64, seed=0):
+    generator = torch.Generator().manual_seed(seed)
+    examples = []
+    for _ in range(n):
+        tokens = torch.randint(2, 12, (int(torch.randint(2, 9, (1,), generator=generator)),), generator=generator)
+        examples.append(Example(tokens, torch.tensor(int((tokens > 6).sum() > len(tokens) / 2))))
+    return examples
+
+
+def train_once(seed: int) -> dict[str, torch.Tensor]:
+    settings = Settings(hidden=8, embedding_dim=8, epochs=3, batch_size=8, seed=seed, dropout=0.2)
+    seed_everything(settings.seed)
+    model = SequenceModel(ModelSpec("tokens", 12, "pooled", 2, "classify"), settings)
+    Trainer(model, settings).fit(toy_examples(), toy_examples(16, seed=1))
+    return model.state_dict()
+
+
+def test_same_seed_same_weights_and_other_seed_differs():
+    first, second, other = train_once(7), train_once(7), train_once(8)
+    assert all(torch.equal(first[k], second[k]) for k in first)
+    assert not all(torch.equal(first[k], other[k]) for k in first)
+
+
+def test_trainer_learns_and_stops_early():
+    settings = Settings(hidden=16, embedding_dim=8, epochs=40, batch_size=8, patience=2, lr=0.01)
+    seed_everything(0)
+    model = SequenceModel(ModelSpec("tokens", 12, "pooled", 2, "classify"), settings)
+    result = Trainer(model, settings).fit(toy_examples(128), toy_examples(32, seed=1))
+    history = [h["valid"]["loss"] for h in result.history]
+    assert min(history) < history[0]
+    assert result.stopped_early and len(history) < 40
+    assert result.best_epoch == 1 + history.index(min(history))
+
+
+def test_bucketing_groups_similar_lengths_and_covers_everything():
+    examples = toy_examples(100)
+    batches = bucket_batches(examples, 10, torch.Generator().manual_seed(0))
+    assert sorted(i for b in batches for i in b) == list(range(100))
+    spread = sum(max(len(examples[i]) for i in b) - min(len(examples[i]) for i in b) for b in batches)
+    assert spread <= 2 * len(batches)
+
+
+def test_stream_batches_keeps_order_and_reraises():
+    examples = toy_examples(25)
+    out = [m for batch in stream_batches(iter(examples), 4, per_step=False) for m in batch.inputs.tolist()]
+    assert len(out) == 25
+
+    def failing():
+        yield from examples[:3]
+        raise ValueError("bad record")
+
+    seen = 0
+    with pytest.raises(ValueError, match="bad record"):
+        for batch in stream_batches(failing(), 10, per_step=False):
+            seen += len(batch)
+    assert seen == 3, "the records before the bad one still get results"
+
+
+def saved(tmp_path):
+    weights = {"w": torch.arange(6.0).view(2, 3)}
+    path = tmp_path / "m.model"
+    save_model(path, weights, {"task": "t", "settings": {}}, {"vocabulary": ["a"]})
+    return path, weights
+
+
+def test_model_file_round_trip_and_card_without_torch(tmp_path):
+    path, weights = saved(tmp_path)
+    card, state, loaded = load_model(path)
+    assert card["task"] == "t" and state == {"vocabulary": ["a"]} and torch.equal(loaded["w"], weights["w"])
+    code = f"import sys; from seqtool.train.artefact import read_card; read_card({str(path)!r}); print('torch' in sys.modules)"
+    assert subprocess.run([sys.executable, "-c", code], capture_output=True, text=True).stdout.strip() == "False"
+    assert read_card(path)["format"] == "seqtool-model"
+
+
+class Payload:
+    def __reduce__(self):
+        return (print, ("pwned",))
+
+
+def test_pickle_payload_is_refused(tmp_path, capsys):
+    evil = tmp_path / "evil.model"
+    evil.write_bytes(pickle.dumps({"weights": Payload()}))
+    with pytest.raises(ModelFileError, match="never unpickles"):
+        load_model(evil)
+    torch.save({"w": torch.zeros(1)}, tmp_path / "torch.model")
+    with pytest.raises(ModelFileError, match="not a seqtool model file"):
+        load_model(tmp_path / "torch.model")
+    assert "pwned" not in capsys.readouterr().out
+
+
+def test_tampered_header_and_foreign_safetensors_are_refused(tmp_path):
+    from safetensors.torch import save_file
+
+    save_file({"w": torch.zeros(1)}, str(tmp_path / "foreign.model"))
+    with pytest.raises(ModelFileError, match="not one seqtool wrote"):
+        load_model(tmp_path / "foreign.model")
+    path, _ = saved(tmp_path)
+    data = bytearray(path.read_bytes())
+    data[10:14] = b"\x00\x00\x00\x00"
+    path.write_bytes(bytes(data))
+    with pytest.raises(ModelFileError):
+        load_model(path)
+
+
+def test_interrupted_save_keeps_the_old_file(tmp_path):
+    path, _ = saved(tmp_path)
+    before = path.read_bytes()
+    script = (
+        "import torch, os, signal, safetensors.torch as st\n"
+        "from seqtool.train.artefact import save_model\n"
+        "real = st.save_file\n"
+        "def slow(t, p, metadata=None):\n"
+        "    real(t, p, metadata=metadata); os.kill(os.getpid(), signal.SIGKILL)\n"
+        "st.save_file = slow\n"
+        f"save_model({str(path)!r}, {{'w': torch.ones(100)}}, {{'task': 'new'}}, {{}})\n"
+    )
+    result = subprocess.run([sys.executable, "-c", script], capture_output=True)
+    assert result.returncode == -signal.SIGKILL
+    assert path.read_bytes() == before, "a killed save must not touch the existing model"

@@ -195,13 +195,17 @@ def predict(
     model, adapter, _ = load(task, model_path, options)
     device = next(model.parameters()).device
     per_step = model.spec.output == "per_step"
-    examples = adapter.examples(islice(read(task, data, input_format, encoding), limit), labelled=False)
+    examples = adapter.examples(read(task, data, input_format, encoding), labelled=False)
     with open_output(output, writer_class) as writer:
+        written = 0
         for batch in stream_batches(examples, batch_size, per_step):
-            for result in adapter.predict(model, batch.to(device)):
+            for result in islice(adapter.predict(model, batch.to(device)), None if limit is None else limit - written):
                 writer.write(result)
+                written += 1
             if output is None or output == "-":
-                sys.stdout.flush()
+                sys.stdout.flush()  # a pipeline downstream sees each batch as soon as it is scored
+            if written == limit:
+                break
     _notes(adapter, quiet)
 
 
@@ -220,7 +224,7 @@ def demo(task: Task, defaults: Settings, options: Mapping[str, Any], *, quiet: b
             say(f"== evaluating on {test.name}")
             evaluate(task, model_path, str(test), options, quiet=quiet)
         if sample.predict:
-            say(f"== predicting {sample.predict.name} (first 5 records)")
+            say(f"== predicting {sample.predict.name} (the first 5 results)")
             predict(task, model_path, str(sample.predict), options, quiet=quiet, limit=5)
 
 

@@ -69,7 +69,7 @@ class Trainer:
         self.settings = settings
         self.monitor, self.mode = monitor
         self.new_metrics = metrics
-        self.progress = progress or Progress(enabled=False)
+        self.progress = progress or Progress(quiet=True)
         self.device = resolve_device(settings.device)
         self.per_step = model.spec.output == "per_step"
         self.amp = self.device.type == "cuda"

@@ -78,7 +78,7 @@ def task_group(task: Task) -> click.Group:
             click.Command(verb, params=params + task.options_for(verb), callback=callback, help=summary, short_help=summary.split("\n")[0], epilog=_epilog(task, verb))
         )
 
-    def train(data: str, valid: str | None, output: str, config: Path | None, quiet: bool, input_format: str | None, encoding: str, **given: Any) -> None:
+    def train(data: str, valid: str | None, output: str, config: Path | None, checkpoint_dir: Path | None, resume: bool, quiet: bool, input_format: str | None, encoding: str, **given: Any) -> None:
         from seqtool import pipeline
 
         file_values = load_config(config) if config else {}
@@ -89,7 +89,7 @@ def task_group(task: Task) -> click.Group:
         cli_settings, cli_options = _split(task, given)
         settings = defaults.merged(file_settings).merged(cli_settings)
         options = {**file_options, **{k: v for k, v in cli_options.items() if v is not None}}
-        pipeline.train(task, data, valid, Path(output), settings, options, input_format=input_format, encoding=encoding, quiet=quiet)
+        pipeline.train(task, data, valid, Path(output), settings, options, input_format=input_format, encoding=encoding, quiet=quiet, checkpoint_dir=checkpoint_dir, resume=resume)
 
     command(
         "train",
@@ -99,6 +99,8 @@ def task_group(task: Task) -> click.Group:
             click.Option(["--valid"], help="Validation data for early stopping (default: 10% of DATA held out)."),
             click.Option(["-o", "--output"], required=True, type=click.Path(dir_okay=False), help="Where to write the model file."),
             click.Option(["--config"], type=click.Path(exists=True, dir_okay=False, path_type=Path), help="TOML file of settings and task options; flags override it."),
+            click.Option(["--checkpoint-dir"], type=click.Path(file_okay=False, path_type=Path), help="Save a checkpoint after every epoch here, so an interrupted run can --resume."),
+            click.Option(["--resume"], is_flag=True, help="Continue from the checkpoint in --checkpoint-dir."),
             *_setting_options(defaults),
             *_data_options(task),
             _quiet(),

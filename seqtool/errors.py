@@ -33,3 +33,9 @@ class UsageError(SeqtoolError):
     """Options that do not fit together; exit 2 like Click's own usage errors."""
 
     exit_code = EXIT_USAGE
+
+
+class Interrupted(SeqtoolError):
+    """Ctrl-C: stopped cleanly, with a word on what was kept; exit 130 as shells expect."""
+
+    exit_code = 130

@@ -20,14 +20,16 @@ import torch
 
 from seqtool import __version__
 from seqtool.data.batching import stream_batches
-from seqtool.errors import DataError, ModelFileError
+from seqtool.errors import DataError, Interrupted, ModelFileError, UsageError
 from seqtool.io.readers import input_format as resolve_input_format
 from seqtool.io.readers import read_records
 from seqtool.io.writers import WRITERS, open_output, output_format
 from seqtool.nn.model import SequenceModel
 from seqtool.settings import Settings
 from seqtool.task import Adapter, Example, ModelSpec, Record, Task, resolve
+from seqtool.train import distributed
 from seqtool.train.artefact import load_model, save_model
+from seqtool.train.checkpoint import Checkpointer
 from seqtool.train.progress import Progress
 from seqtool.train.trainer import Trainer, resolve_device, seed_everything
 
@@ -49,9 +51,34 @@ def train(
     input_format: str | None = None,
     encoding: str = "utf-8",
     quiet: bool = False,
+    checkpoint_dir: Path | None = None,
+    resume: bool = False,
 ) -> dict[str, Any]:
-    """Fit the adapter and the model on ``data`` and write the model file; returns the card."""
-    progress = Progress(quiet=quiet)
+    """Fit the adapter and the model on ``data`` and write the model file; returns the card.
+
+    Under torchrun every process runs this; all read and encode the same data (so adapters fit
+    identically), each trains on its shard, and only the main process writes files or talks.
+    """
+    if resume and not checkpoint_dir:
+        raise UsageError("--resume needs --checkpoint-dir, the folder the interrupted run wrote to")
+    with distributed.process_group():
+        return _train(task, data, valid, output, settings, options, input_format, encoding, quiet, checkpoint_dir, resume)
+
+
+def _train(
+    task: Task,
+    data: str,
+    valid: str | None,
+    output: Path,
+    settings: Settings,
+    options: Mapping[str, Any],
+    input_format: str | None,
+    encoding: str,
+    quiet: bool,
+    checkpoint_dir: Path | None,
+    resume: bool,
+) -> dict[str, Any]:
+    progress = Progress(quiet=quiet or not distributed.is_main())
     started = time.perf_counter()
     adapter = task.adapter_class()(options)
     records = list(read(task, data, input_format, encoding))
@@ -71,14 +98,23 @@ def train(
     spec = adapter.model_spec()
     model = SequenceModel(spec, settings)
     adapter.initialise(model)
+    checkpointer = None
+    if checkpoint_dir:
+        fingerprint = {"task": task.name, "data": data, "valid": valid, "settings": settings.as_dict(), "options": adapter.options}
+        checkpointer = Checkpointer(checkpoint_dir, fingerprint)
     trainer = Trainer(
         model,
         settings,
         monitor=task.monitor if valid_examples else ("loss", "min"),
         metrics=adapter.metrics,
         progress=progress,
+        checkpointer=checkpointer,
     )
-    result = trainer.fit(train_examples, valid_examples)
+    try:
+        result = trainer.fit(train_examples, valid_examples, resume=resume)
+    except KeyboardInterrupt:
+        kept = f"the checkpoint of the last finished epoch is in {checkpoint_dir}; add --resume to continue" if checkpoint_dir else "no model written (--checkpoint-dir keeps progress across interruptions)"
+        raise Interrupted(f"training interrupted: {kept}") from None
     model.eval()
     adapter.calibrate(model, train_examples)
     card = {
@@ -94,6 +130,7 @@ def train(
         "options": adapter.options,
         "parameters": sum(p.numel() for p in model.parameters()),
         "data": {"train": data, "valid": valid, "train_examples": len(train_examples), "valid_examples": len(valid_examples)},
+        "processes": distributed.world_size(),
         "training": {
             "best_epoch": result.best_epoch,
             "stopped_early": result.stopped_early,
@@ -102,7 +139,8 @@ def train(
         },
         "metrics": _json_safe(result.best_metrics),
     }
-    save_model(output, model.state_dict(), card, adapter.state())
+    if distributed.is_main():
+        save_model(output, model.state_dict(), card, adapter.state())
     for line in adapter.report():
         progress.say(line)
     monitor = trainer.monitor

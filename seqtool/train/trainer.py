@@ -8,18 +8,22 @@ The loop body is the plain PyTorch loop; benchmarks/trainer_overhead.py keeps it
 from __future__ import annotations
 
 import copy
+import json
 import math
 import time
 from dataclasses import dataclass, field
 from typing import Any, Callable, Sequence
 
 import torch
+from torch.utils.data import DistributedSampler
 
 from seqtool.data.batching import Batch, bucket_batches, collate
 from seqtool.errors import UsageError
 from seqtool.nn.model import SequenceModel
 from seqtool.settings import Settings
 from seqtool.task import Example
+from seqtool.train import distributed
+from seqtool.train.checkpoint import Checkpointer
 from seqtool.train.metrics import Metrics
 from seqtool.train.progress import Progress
 
@@ -53,7 +57,10 @@ class Trainer:
     """Fits a :class:`SequenceModel` on encoded examples.
 
     ``monitor`` names the validation metric that decides early stopping and which weights are
-    kept (``"loss"`` or any key the task's metrics return) and whether higher is better.
+    kept (``"loss"`` or any key the task's metrics return) and whether higher is better. Under
+    torchrun the model is wrapped in DistributedDataParallel and each process trains on its
+    DistributedSampler shard; with a ``checkpointer`` the state is saved after every epoch and
+    :meth:`fit` can resume from it.
     """
 
     def __init__(
@@ -64,16 +71,22 @@ class Trainer:
         monitor: tuple[str, str] = ("loss", "min"),
         metrics: Callable[[], Metrics] | None = None,
         progress: Progress | None = None,
+        checkpointer: Checkpointer | None = None,
     ) -> None:
         self.model = model
         self.settings = settings
         self.monitor, self.mode = monitor
         self.new_metrics = metrics
         self.progress = progress or Progress(quiet=True)
-        self.device = resolve_device(settings.device)
+        self.checkpointer = checkpointer
+        self.device = distributed.device_for_this_process(resolve_device(settings.device))
         self.per_step = model.spec.output == "per_step"
         self.amp = self.device.type == "cuda"
         self.model.to(self.device)
+        self.forward: torch.nn.Module = model
+        if distributed.world_size() > 1:
+            ids = [self.device.index] if self.device.type == "cuda" else None
+            self.forward = torch.nn.parallel.DistributedDataParallel(model, device_ids=ids)
         self.optimizer = torch.optim.AdamW(model.parameters(), lr=settings.lr, weight_decay=settings.weight_decay)
         self.scheduler = torch.optim.lr_scheduler.ReduceLROnPlateau(
             self.optimizer, mode=self.mode, factor=0.5, patience=max(1, settings.patience // 2)
@@ -81,16 +94,22 @@ class Trainer:
         self.scaler = torch.amp.GradScaler("cuda", enabled=self.amp)
         self.generator = torch.Generator().manual_seed(settings.seed)
 
-    def fit(self, train: Sequence[Example], valid: Sequence[Example]) -> TrainingResult:
-        result = TrainingResult()
-        best_score, best_state, stale = math.inf if self.mode == "min" else -math.inf, None, 0
-        for epoch in range(1, self.settings.epochs + 1):
+    def fit(self, train: Sequence[Example], valid: Sequence[Example], *, resume: bool = False) -> TrainingResult:
+        state = _EarlyStopping(self.mode)
+        first_epoch = 1
+        if resume and self.checkpointer:
+            first_epoch = self._restore(self.checkpointer.load(), state) + 1
+            self.progress.say(f"resuming after epoch {first_epoch - 1} from {self.checkpointer.path}")
+        for epoch in range(first_epoch, self.settings.epochs + 1):
+            if state.stale >= self.settings.patience:
+                break
             started = time.perf_counter()
             train_loss = self.train_epoch(train, epoch)
             metrics = self.evaluate(valid) if valid else {"loss": train_loss}
             score = metrics.get(self.monitor)
             if score is None:
                 raise UsageError(f"the task monitors {self.monitor!r}, which its metrics do not report")
+            score = distributed.from_main(score)  # one decision for every process
             self.scheduler.step(score)
             record = {
                 "epoch": epoch,
@@ -99,28 +118,27 @@ class Trainer:
                 "lr": self.optimizer.param_groups[0]["lr"],
                 "seconds": round(time.perf_counter() - started, 3),
             }
-            result.history.append(record)
             self.progress.epoch_done(record, self.monitor)
-            if (score < best_score) if self.mode == "min" else (score > best_score):
-                best_score, stale = score, 0
-                best_state = copy.deepcopy(self.model.state_dict())
-                result.best_epoch, result.best_metrics = epoch, metrics
-            else:
-                stale += 1
-                if stale >= self.settings.patience:
-                    result.stopped_early = True
-                    break
-        if best_state is not None:
-            self.model.load_state_dict(best_state)
-        return result
+            state.update(epoch, score, metrics, record, self.model)
+            if self.checkpointer:
+                self.checkpointer.save(self._snapshot(epoch, state))
+        state.result.stopped_early = state.stale >= self.settings.patience
+        if state.best_weights is not None:
+            self.model.load_state_dict(state.best_weights)
+        return state.result
 
     def train_epoch(self, examples: Sequence[Example], epoch: int) -> float:
-        self.model.train()
-        batches = bucket_batches(examples, self.settings.batch_size, self.generator)
+        self.forward.train()
+        shard = DistributedSampler(
+            examples, num_replicas=distributed.world_size(), rank=distributed.rank(), shuffle=True, seed=self.settings.seed
+        )
+        shard.set_epoch(epoch)
+        mine = list(shard)
+        batches = bucket_batches([examples[i] for i in mine], self.settings.batch_size, self.generator)
         total = torch.zeros((), device=self.device)
         with self.progress.task(f"epoch {epoch}/{self.settings.epochs}", len(batches)) as advance:
             for indices in batches:
-                batch = collate([examples[i] for i in indices], self.per_step).to(self.device)
+                batch = collate([examples[mine[i]] for i in indices], self.per_step).to(self.device)
                 total += self.step(batch).detach()
                 advance()
         return total.item() / max(len(batches), 1)
@@ -128,7 +146,7 @@ class Trainer:
     def step(self, batch: Batch) -> torch.Tensor:
         self.optimizer.zero_grad(set_to_none=True)
         with torch.autocast(self.device.type, enabled=self.amp):
-            loss = self.model.loss(self.model(batch.inputs, batch.lengths), batch)
+            loss = self.model.loss(self.forward(batch.inputs, batch.lengths), batch)
         self.scaler.scale(loss).backward()
         self.scaler.unscale_(self.optimizer)
         torch.nn.utils.clip_grad_norm_(self.model.parameters(), self.settings.clip)
@@ -138,7 +156,8 @@ class Trainer:
 
     @torch.no_grad()
     def evaluate(self, examples: Sequence[Example]) -> dict[str, Any]:
-        """Loss and the task's metrics on ``examples``, in eval mode."""
+        """Loss and the task's metrics on ``examples``, in eval mode. Every process scores the
+        whole validation set, so any metric a task defines needs no cross-process reduction."""
         self.model.eval()
         metrics = self.new_metrics() if self.new_metrics else None
         loss_sum, count = 0.0, 0
@@ -151,6 +170,64 @@ class Trainer:
             if metrics:
                 metrics.update(outputs.float(), batch)
         return {"loss": loss_sum / max(count, 1), **(metrics.compute() if metrics else {})}
+
+    def _snapshot(self, epoch: int, state: "_EarlyStopping") -> dict[str, Any]:
+        return {
+            "epoch": epoch,
+            "model": self.model.state_dict(),
+            "optimizer": self.optimizer.state_dict(),
+            "scheduler": self.scheduler.state_dict(),
+            "scaler": self.scaler.state_dict(),
+            "generator": self.generator.get_state(),
+            "torch_rng": torch.get_rng_state(),
+            "early_stopping": state.as_dict(),
+        }
+
+    def _restore(self, snapshot: dict[str, Any], state: "_EarlyStopping") -> int:
+        self.model.load_state_dict(snapshot["model"])
+        self.optimizer.load_state_dict(snapshot["optimizer"])
+        self.scheduler.load_state_dict(snapshot["scheduler"])
+        self.scaler.load_state_dict(snapshot["scaler"])
+        self.generator.set_state(snapshot["generator"])
+        torch.set_rng_state(snapshot["torch_rng"])
+        state.load(snapshot["early_stopping"])
+        return int(snapshot["epoch"])
+
+
+class _EarlyStopping:
+    """The best score so far, its weights, and how many epochs since it improved."""
+
+    def __init__(self, mode: str) -> None:
+        self.mode = mode
+        self.best_score = math.inf if mode == "min" else -math.inf
+        self.best_weights: dict[str, torch.Tensor] | None = None
+        self.stale = 0
+        self.result = TrainingResult()
+
+    def update(self, epoch: int, score: float, metrics: dict[str, Any], record: dict[str, Any], model: torch.nn.Module) -> None:
+        self.result.history.append(record)
+        if (score < self.best_score) if self.mode == "min" else (score > self.best_score):
+            self.best_score, self.stale = score, 0
+            self.best_weights = copy.deepcopy(model.state_dict())
+            self.result.best_epoch, self.result.best_metrics = epoch, metrics
+        else:
+            self.stale += 1
+
+    def as_dict(self) -> dict[str, Any]:
+        return {
+            "best_score": self.best_score,
+            "best_weights": self.best_weights,
+            "stale": self.stale,
+            "history": self.result.history,
+            "best_epoch": self.result.best_epoch,
+            "best_metrics": json.dumps(self.result.best_metrics),
+        }
+
+    def load(self, saved: dict[str, Any]) -> None:
+        self.best_score, self.best_weights, self.stale = saved["best_score"], saved["best_weights"], saved["stale"]
+        self.result.history = saved["history"]
+        self.result.best_epoch = saved["best_epoch"]
+        self.result.best_metrics = json.loads(saved["best_metrics"])
 
 
 def _scalars(metrics: dict[str, Any]) -> dict[str, float]:

@@ -40,6 +40,7 @@ def read(task: Task, path: str, input_format: str | None, encoding: str) -> Iter
     return read_records(path, resolve_input_format(path, input_format, task.input_format), encoding=encoding)
 
 
+@distributed.in_process_group
 def train(
     task: Task,
     data: str,
@@ -61,23 +62,6 @@ def train(
     """
     if resume and not checkpoint_dir:
         raise UsageError("--resume needs --checkpoint-dir, the folder the interrupted run wrote to")
-    with distributed.process_group():
-        return _train(task, data, valid, output, settings, options, input_format, encoding, quiet, checkpoint_dir, resume)
-
-
-def _train(
-    task: Task,
-    data: str,
-    valid: str | None,
-    output: Path,
-    settings: Settings,
-    options: Mapping[str, Any],
-    input_format: str | None,
-    encoding: str,
-    quiet: bool,
-    checkpoint_dir: Path | None,
-    resume: bool,
-) -> dict[str, Any]:
     progress = Progress(quiet=quiet or not distributed.is_main())
     started = time.perf_counter()
     adapter = task.adapter_class()(options)

@@ -7,8 +7,9 @@ same code path serves one process and many.
 from __future__ import annotations
 
 import contextlib
+import functools
 import os
-from typing import Any, Iterator
+from typing import Any, Callable, Iterator, TypeVar
 
 import torch
 import torch.distributed as dist
@@ -45,6 +46,20 @@ def process_group() -> Iterator[None]:
         yield
     finally:
         dist.destroy_process_group()
+
+
+Function = TypeVar("Function", bound=Callable[..., Any])
+
+
+def in_process_group(function: Function) -> Function:
+    """Run ``function`` inside :func:`process_group`."""
+
+    @functools.wraps(function)
+    def wrapper(*args: Any, **kwargs: Any) -> Any:
+        with process_group():
+            return function(*args, **kwargs)
+
+    return wrapper  # type: ignore[return-value]
 
 
 def from_main(value: Any) -> Any:

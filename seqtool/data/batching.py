@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import queue
 import threading
+import time
 from dataclasses import dataclass
 from typing import Any, Iterable, Iterator, Sequence
 
@@ -85,17 +86,36 @@ def stream_batches(examples: Iterable[Example], batch_size: int, per_step: bool)
     batches; a slow one such as ``tail -f`` gets each record scored as soon as it arrives.
     """
     pending: queue.Queue = queue.Queue(maxsize=4 * batch_size)
+    stop = threading.Event()
     done = object()
 
     def produce() -> None:
         try:
             for example in examples:
                 pending.put(example)
+                if stop.is_set():  # the consumer left early (`| head`, a demo's first results)
+                    return
         except BaseException as error:  # handed to the consumer, which re-raises it
             pending.put(_Failure(error))
         pending.put(done)
 
-    threading.Thread(target=produce, daemon=True, name="seqtool-reader").start()
+    reader = threading.Thread(target=produce, daemon=True, name="seqtool-reader")
+    reader.start()
+    try:
+        yield from _drain(pending, done, batch_size, per_step)
+    finally:
+        stop.set()
+        # Unblock a put() so the reader sees the stop; one blocked on a slow input (`tail -f`)
+        # cannot be woken, and is left to end with the process (it is a daemon).
+        deadline = time.monotonic() + 1.0
+        while reader.is_alive() and time.monotonic() < deadline:
+            try:
+                pending.get(timeout=0.05)
+            except queue.Empty:
+                reader.join(timeout=0.05)
+
+
+def _drain(pending: queue.Queue, done: object, batch_size: int, per_step: bool) -> Iterator[Batch]:
     while True:
         item = pending.get()
         chunk: list[Example] = []

@@ -1,0 +1,209 @@
+"""finance-anomaly on NAB realTweets: NAB standard score and window F1, LSTM vs a rolling z-score.
+
+    cd /work/main && .venv/bin/python -m benchmarks.finance [--files AAPL,KO] [--skip-check]
+
+1. Checks the plugin's NAB scorer: from the published raw results of two NAB detectors
+   (windowedGaussian, numenta) and their thresholds, it must reproduce NAB's published per-file
+   standard scores within 0.01.
+2. For each of the 10 realTweets files: trains a model with the task defaults on the file's first
+   15% (NAB's probationary period), scores the whole file, and scores a rolling z-score baseline.
+3. Reports the NAB standard score over the files with each detector's own threshold (no labels
+   used) and with one threshold optimised over the files (as NAB does for published detectors),
+   plus window-level precision/recall/F1.
+
+Needs ../shared/datasets/finance_anomaly (never in CI); skips with a message when it is absent.
+"""
+
+from __future__ import annotations
+
+import argparse
+import csv
+import gzip
+import json
+import math
+import statistics
+import sys
+import tempfile
+import time
+from collections import deque
+from dataclasses import dataclass
+from datetime import datetime
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+NAB = ROOT.parent / "shared" / "datasets" / "finance_anomaly" / "nab"
+SYMBOLS = ("AAPL", "AMZN", "CRM", "CVS", "FB", "GOOG", "IBM", "KO", "PFE", "UPS")
+CHECKED_DETECTORS = ("windowedGaussian", "numenta")
+TOLERANCE = 0.01
+ZSCORE_WINDOW = 288  # one day of 5-minute bins
+ZSCORE_OWN_THRESHOLD = 4.0  # the rule-of-thumb cut a user would pick without labels
+REFRACTORY = 288  # the task's default (6 windows of 48 rows), applied to both detectors
+
+
+@dataclass
+class FileResult:
+    symbol: str
+    times: list[datetime]
+    spans: list[tuple[int, int]]
+    scores: dict[str, list[float]]  # detector -> per-row score (nan: not scored)
+    flags: dict[str, list[bool]]  # detector -> per-row flag at its own threshold
+
+
+def key(symbol: str) -> str:
+    return f"realTweets/Twitter_volume_{symbol}.csv"
+
+
+def check_scorer(nab, windows) -> list[str]:
+    """Per-file differences to NAB's published standard scores; raises when one exceeds 0.01."""
+    thresholds = json.loads((NAB / "config" / "thresholds.json").read_text())
+    lines, worst = [], 0.0
+    for detector in CHECKED_DETECTORS:
+        published = {r["File"]: float(r["Score"]) for r in csv.DictReader(open(NAB / "published_scores" / f"{detector}_standard_scores.csv"))}
+        threshold = thresholds[detector]["standard"]["threshold"]
+        for symbol in SYMBOLS:
+            path = NAB / "results" / detector / "realTweets" / f"{detector}_Twitter_volume_{symbol}.csv.gz"
+            with gzip.open(path, "rt") as handle:
+                rows = list(csv.DictReader(handle))
+            times = [datetime.fromisoformat(r["timestamp"]) for r in rows]
+            spans = nab.window_rows(times, windows[key(symbol)])
+            profile = nab.PROFILES["standard"]
+            ours = nab.score_detections(nab.sweep_rows(len(rows), spans, profile), [float(r["anomaly_score"]) >= threshold for r in rows], profile).score
+            worst = max(worst, abs(ours - published[key(symbol)]))
+        lines.append(f"{detector}: 10 files reproduced")
+    if worst > TOLERANCE:
+        raise SystemExit(f"NAB scorer check failed: largest per-file difference {worst:.4f} > {TOLERANCE}")
+    lines.append(f"largest per-file difference from the published standard scores: {worst:.2e} (tolerance {TOLERANCE})")
+    return lines
+
+
+def rolling_zscore(values: list[float]) -> list[float]:
+    """|x - mean| / sd over the previous day of log1p counts: the classic baseline."""
+    history: deque[float] = deque(maxlen=ZSCORE_WINDOW)
+    scores = []
+    for value in values:
+        x = math.log1p(value)
+        if len(history) < ZSCORE_WINDOW:
+            scores.append(math.nan)
+        else:
+            sd = statistics.pstdev(history) or 1.0
+            scores.append(abs(x - statistics.fmean(history)) / sd)
+        history.append(x)
+    return scores
+
+
+def new_peaks(scores: list[float], refractory: int) -> list[float]:
+    """The plugin's flag rule as a score: a row can only be flagged when it beats every score of
+    the previous ``refractory`` rows, so elsewhere its detection score is -inf. Thresholding
+    these at t flags exactly the rows the plugin flags with threshold t."""
+    recent: deque[float] = deque(maxlen=refractory)
+    out = []
+    for score in scores:
+        if math.isnan(score):
+            out.append(score)
+            continue
+        out.append(score if all(score > earlier for earlier in recent) else -math.inf)
+        recent.append(score)
+    return out
+
+
+def run_file(symbol: str, spans_of, workdir: Path, settings, task, pipeline) -> FileResult:
+    data = NAB / "data" / "realTweets" / f"Twitter_volume_{symbol}.csv"
+    with open(data, newline="") as handle:
+        rows = list(csv.DictReader(handle))
+    probation = math.floor(0.15 * len(rows))
+    train = workdir / f"{symbol}.train.csv"
+    with open(train, "w", newline="") as handle:
+        out = csv.DictWriter(handle, fieldnames=["timestamp", "value"], lineterminator="\n")
+        out.writeheader()
+        out.writerows(rows[:probation])
+    model = workdir / f"{symbol}.model"
+    pipeline.train(task, str(train), None, model, settings, {}, quiet=True)
+    scored = workdir / f"{symbol}.scored.csv"
+    pipeline.predict(task, model, str(data), {}, output=str(scored), quiet=True)
+    with open(scored, newline="") as handle:
+        results = list(csv.DictReader(handle))
+    assert len(results) == len(rows), f"{symbol}: {len(results)} results for {len(rows)} rows"
+    times = [datetime.fromisoformat(r["timestamp"]) for r in rows]
+    zscores = new_peaks(rolling_zscore([float(r["value"]) for r in rows]), REFRACTORY)
+    return FileResult(
+        symbol,
+        times,
+        spans_of(times),
+        {"lstm": new_peaks([float(r["score"]) if r["score"] else math.nan for r in results], REFRACTORY), "zscore": zscores},
+        {"lstm": [r["is_anomaly"] == "True" for r in results], "zscore": [z >= ZSCORE_OWN_THRESHOLD for z in zscores]},
+    )
+
+
+def summarise(nab, files: list[FileResult], detector: str) -> dict[str, float]:
+    profile = nab.PROFILES["standard"]
+    swept = [(nab.sweep_rows(len(f.times), f.spans, profile), f) for f in files]
+    windows = sum(len({r.window for r in rows if r.window is not None}) for rows, _ in swept)
+    own = sum(nab.score_detections(rows, f.flags[detector], profile).score for rows, f in swept)
+    threshold, best = nab.best_threshold([(rows, f.scores[detector]) for rows, f in swept], profile)
+    counts = {"windows": 0, "windows_detected": 0, "events": 0, "events_in_windows": 0}
+    counts_best = dict(counts)
+    for rows, f in swept:
+        start = int(nab.probation_length(len(f.times)))
+        for target, flags in ((counts, f.flags[detector]), (counts_best, [s >= threshold for s in f.scores[detector]])):
+            found = nab.window_f1(f.spans, flags, start=start)
+            for k in target:
+                target[k] += found[k]
+    return {
+        "own": nab.normalised(own, windows, profile),
+        "best": nab.normalised(best, windows, profile),
+        "threshold": threshold,
+        "f1_own": nab.f1_from_counts(counts),
+        "f1_best": nab.f1_from_counts(counts_best),
+        "flagged_own": sum(sum(f.flags[detector]) for f in files),
+    }
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--files", default=",".join(SYMBOLS), help="comma-separated tickers (default: all 10)")
+    parser.add_argument("--skip-check", action="store_true", help="skip the NAB scorer check")
+    args = parser.parse_args()
+    if not (NAB / "data" / "realTweets").is_dir():
+        print(f"skipped: {NAB} is not there (the NAB data live in ../shared/datasets, outside the repository)")
+        return
+    import torch
+
+    torch.set_num_threads(1)  # the benchmark machine is shared
+    sys.path.insert(0, str(ROOT / "plugins"))  # also works before `pip install -e .` has seen a new plugin
+    from seqtool import pipeline
+    from seqtool.plugins import registry
+    from seqtool.settings import Settings
+    from seqtool_finance import nab
+    from seqtool_finance.rows import parse_time
+
+    raw_windows = json.loads((NAB / "labels" / "combined_windows.json").read_text())
+    windows = {k: [(parse_time(a, k), parse_time(b, k)) for a, b in v] for k, v in raw_windows.items()}
+    started = time.perf_counter()
+    if not args.skip_check:
+        for line in check_scorer(nab, windows):
+            print(line, file=sys.stderr)
+    task = registry().task("finance-anomaly")
+    settings = Settings().merged(task.defaults)
+    files = []
+    with tempfile.TemporaryDirectory(prefix="seqtool-finance-bench-") as folder:
+        for symbol in args.files.split(","):
+            begun = time.perf_counter()
+            result = run_file(symbol, lambda times: nab.window_rows(times, windows[key(symbol)]), Path(folder), settings, task, pipeline)
+            files.append(result)
+            print(f"{symbol}: {len(result.times)} rows, {time.perf_counter() - begun:.0f} s", file=sys.stderr)
+    print(f"\nNAB realTweets, {len(files)} file(s), standard profile; one model per file trained on its first 15%\n")
+    print("| detector | NAB (own threshold, no labels) | NAB (one threshold optimised over the files) | window P / R / F1 (own) | window P / R / F1 (optimised) | rows flagged (own) |")
+    print("|---|---|---|---|---|---|")
+    names = {"lstm": "seqtool LSTM (telemanom dynamic threshold)", "zscore": f"rolling z-score (1 day, |z| >= {ZSCORE_OWN_THRESHOLD:g}, same refractory rule)"}
+    for detector in ("lstm", "zscore"):
+        s = summarise(nab, files, detector)
+        own, best = s["f1_own"], s["f1_best"]
+        print(
+            f"| {names[detector]} | {s['own']:.1f} | {s['best']:.1f} (score >= {s['threshold']:.3g}) | "
+            f"{own['precision']:.2f} / {own['recall']:.2f} / {own['f1']:.2f} | {best['precision']:.2f} / {best['recall']:.2f} / {best['f1']:.2f} | {s['flagged_own']} |"
+        )
+    print(f"\nwall time {time.perf_counter() - started:.0f} s (torch threads: 1)")
+
+
+if __name__ == "__main__":
+    main()

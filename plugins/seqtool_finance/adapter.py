@@ -1,0 +1,243 @@
+"""The finance-anomaly adapter: rows -> sliding windows -> LSTM forecast of the next row ->
+forecast error -> smoothed, normalised score -> flag (telemanom)."""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+from typing import Any, Iterable, Iterator, Mapping, Sequence
+
+import torch
+
+from seqtool import Adapter, DataError, Example, ModelSpec, Record
+from seqtool.data.batching import Batch, collate
+from seqtool.train.metrics import RegressionMetrics
+from seqtool_finance import transforms
+from seqtool_finance.metrics import AnomalyMetrics
+from seqtool_finance.rows import Columns, Row, find_columns
+from seqtool_finance.scoring import Calibration, Scorer
+from seqtool_finance.sequencing import Notes, Sequencer
+from seqtool_finance.transforms import RobustScaler
+
+DEFAULT_WINDOW = 48
+DEFAULT_SMOOTHING = 1
+#: the refractory period, in windows: 6 x 48 five-minute rows is a day
+REFRACTORY_WINDOWS = 6
+CALIBRATION_BATCH = 512
+
+
+@dataclass(frozen=True)
+class StepMeta:
+    """What a row's example carries to decode and the metrics."""
+
+    row: Row
+    position: int
+    #: the row's transformed, scaled values: what the model should have forecast
+    actual: list[float] | None
+    #: False for rows in a series' first ``window`` steps, which have nothing to forecast from
+    scored: bool
+    #: the columns of this input (which may lack the training data's symbol column)
+    columns: Columns
+
+    @property
+    def series(self) -> tuple[str, str]:
+        return (self.row.source.rpartition(":")[0], self.row.symbol)
+
+
+#: the last example of a scoring stream: tells decode the input has ended (to draw --plot)
+END_OF_INPUT = object()
+
+
+@dataclass(frozen=True)
+class Scored:
+    meta: StepMeta
+    error: float | None
+    score: float | None
+    flagged: bool
+
+
+class FinanceAdapter(Adapter):
+    def __init__(self, options: Mapping[str, Any]) -> None:
+        super().__init__(options)
+        self.window = self.options.get("window") or DEFAULT_WINDOW
+        self.columns: Columns | None = None
+        self.transform_names: list[str] = []
+        self.scaler: RobustScaler | None = None
+        self.calibration: Calibration | None = None
+        self.notes = Notes()
+        self.scorer: Scorer | None = None
+        self.plotted: list[Scored] = []
+
+    # -- state ---------------------------------------------------------------------------------
+
+    def fit(self, records: Sequence[Record]) -> None:
+        raw = Sequencer(self._columns_for, [], None, 0, skip_bad=self._skip_bad(), sort=False)
+        rows = list(raw.rows(records))
+        if not rows:
+            raise DataError(f"{records[0].source.rpartition(':')[0]}: no usable rows to train on")
+        self.columns = raw.columns
+        given = self.options.get("transform") or "auto"
+        self.transform_names = [
+            transforms.choose([r.values[i] for r in rows]) if given == "auto" else given for i in range(len(self.columns.values))
+        ]
+        transformed = Sequencer(self._columns_for, self.transform_names, None, 0, skip_bad=self._skip_bad(), sort=self._sort())
+        values = [step.current for step in transformed.steps(records) if step.current is not None]
+        self.scaler = RobustScaler.fit(list(zip(*values)))
+        lead = 1 if any(transforms.needs_previous(t) for t in self.transform_names) else 0
+        for symbol, count in transformed.notes.rows.items():
+            if count < self.window + lead + 2:
+                where = f"series {symbol!r}" if symbol else "the series"
+                raise DataError(
+                    f"{records[0].source.rpartition(':')[0]}: {where} has {count} rows, too few for a {self.window}-row window "
+                    f"(at least {self.window + lead + 2} needed); give more rows or a smaller --window"
+                )
+
+    def state(self) -> dict[str, Any]:
+        return {
+            "columns": self.columns.state(),
+            "transforms": self.transform_names,
+            "scaler": self.scaler.state(),
+            "calibration": self.calibration.state() if self.calibration else None,
+        }
+
+    def load_state(self, state: Mapping[str, Any]) -> None:
+        self.columns = Columns.from_state(state["columns"])
+        self.transform_names = list(state["transforms"])
+        self.scaler = RobustScaler(**state["scaler"])
+        self.calibration = Calibration.from_state(state["calibration"])
+
+    def model_spec(self) -> ModelSpec:
+        features = len(self.columns.values)
+        return ModelSpec(input="features", input_size=features, output="pooled", output_size=features, objective="regress")
+
+    def calibrate(self, model: torch.nn.Module, examples: Sequence[Example]) -> None:
+        """Score the training rows in time order and fix the threshold on them (no labels)."""
+        ordered = sorted(examples, key=lambda e: (e.meta.series, e.meta.position))
+        device = next(model.parameters()).device
+        errors: dict[tuple[str, str], list[float]] = {}
+        with torch.no_grad():
+            for start in range(0, len(ordered), CALIBRATION_BATCH):
+                chunk = ordered[start : start + CALIBRATION_BATCH]
+                batch = collate(chunk, per_step=False)
+                outputs = model(batch.inputs.to(device), batch.lengths).float().cpu()
+                for example, error in zip(chunk, (outputs - batch.target).abs().mean(-1).tolist()):
+                    errors.setdefault(example.meta.series, []).append(error)
+        self.calibration = Calibration.fit(
+            list(errors.values()),
+            self.options.get("smoothing") or DEFAULT_SMOOTHING,
+            self.options.get("error_span") or self.window,
+            self.options.get("threshold_quantile"),
+        )
+
+    # -- records <-> tensors -------------------------------------------------------------------
+
+    def _columns_for(self, record: Record) -> Columns:
+        return find_columns(record, self.options, self.columns)
+
+    def _skip_bad(self) -> bool:
+        return self.options.get("on_bad") == "skip"
+
+    def _sort(self) -> bool:
+        return bool(self.options.get("sort"))
+
+    def examples(self, records: Iterable[Record], *, labelled: bool) -> Iterator[Example]:
+        # Before calibration the adapter makes training data: full windows only. A calibrated one
+        # scores: every row gets an example (warm-up rows a placeholder) so every row gets a result.
+        scoring = self.calibration is not None
+        if scoring and self.options.get("plot"):
+            from seqtool_finance.plot import require_matplotlib
+
+            require_matplotlib()
+        sequencer = Sequencer(self._columns_for, self.transform_names, self.scaler, self.window, skip_bad=self._skip_bad(), sort=self._sort())
+        features = len(self.columns.values)
+        placeholder = torch.zeros(1, features)
+        for step in sequencer.steps(records):
+            ready = step.history is not None and step.current is not None
+            if not (ready or scoring):
+                continue
+            target = torch.tensor(step.current, dtype=torch.float32) if ready else torch.zeros(features)
+            inputs = torch.tensor(step.history, dtype=torch.float32) if ready else placeholder
+            yield Example(inputs, target if labelled else None, meta=StepMeta(step.row, step.position, step.current, ready, sequencer.columns))
+        self._add_notes(sequencer.notes)
+        if scoring:
+            self._check_long_enough(sequencer.notes)
+            yield Example(placeholder, torch.zeros(features) if labelled else None, meta=END_OF_INPUT)
+
+    def _check_long_enough(self, notes: Notes) -> None:
+        short = [symbol for symbol, count in notes.rows.items() if count <= self.window]
+        if short:
+            where = f"series {short[0]!r}" if short[0] else "the series"
+            raise DataError(
+                f"{where} has {notes.rows[short[0]]} rows, no more than the model's {self.window}-row window, so none was scored; "
+                "give it more rows or train a model with a smaller --window"
+            )
+
+    def _add_notes(self, notes: Notes) -> None:
+        self.notes.skipped_bad += notes.skipped_bad
+        self.notes.duplicates += notes.duplicates
+        self.notes.first_duplicate = self.notes.first_duplicate or notes.first_duplicate
+        self.notes.gaps += notes.gaps
+        self.notes.longest_gap = max(self.notes.longest_gap, notes.longest_gap)
+
+    # -- outputs -> results --------------------------------------------------------------------
+
+    def threshold(self) -> float:
+        quantile = self.options.get("threshold_quantile")
+        return self.calibration.quantile(quantile) if quantile is not None else self.calibration.threshold
+
+    def scored(self, outputs: torch.Tensor, batch: Batch) -> Iterator[Scored | object]:
+        """Score a batch in order; the EWMA of each series carries over to the next batch."""
+        if self.scorer is None:
+            refractory = self.options.get("refractory")
+            self.scorer = Scorer(self.calibration, self.threshold(), REFRACTORY_WINDOWS * self.window if refractory is None else refractory)
+        predictions = outputs.float().cpu().tolist()
+        for meta, forecast in zip(batch.meta, predictions):
+            if meta is END_OF_INPUT:
+                yield END_OF_INPUT
+            elif not meta.scored:
+                yield Scored(meta, None, None, False)
+            else:
+                error = sum(abs(f - a) for f, a in zip(forecast, meta.actual)) / len(forecast)
+                score, flagged = self.scorer(meta.series, error)
+                yield Scored(meta, error, score, flagged)
+
+    def decode(self, outputs: torch.Tensor, batch: Batch) -> Iterator[dict[str, Any]]:
+        for item in self.scored(outputs, batch):
+            if item is END_OF_INPUT:
+                if self.options.get("plot"):
+                    self._draw_plot()
+                continue
+            if self.options.get("plot"):
+                self.plotted.append(item)
+            yield self.result(item)
+
+    def result(self, item: Scored) -> dict[str, Any]:
+        row, columns = item.meta.row, item.meta.columns
+        record: dict[str, Any] = {"symbol": row.symbol} if columns.symbol else {}
+        record["timestamp"] = row.stamp
+        if len(row.values) == 1:
+            record["value"] = _plain(row.values[0])
+        else:
+            record.update({column: _plain(v) for column, v in zip(columns.values, row.values)})
+        record["score"] = None if item.score is None else round(item.score, 4)
+        record["is_anomaly"] = item.flagged
+        return record
+
+    def _draw_plot(self) -> None:
+        from seqtool_finance.plot import draw
+
+        labels = self.options.get("labels")
+        draw(self.plotted, self.options["plot"], labels, self.columns.values[0])
+
+    def metrics(self) -> AnomalyMetrics | RegressionMetrics:
+        # during training (no threshold yet) only the forecast itself can be judged
+        return RegressionMetrics() if self.calibration is None else AnomalyMetrics(self, self.options.get("labels"))
+
+    def report(self) -> list[str]:
+        return self.notes.lines()
+
+
+def _plain(value: float) -> float | int:
+    """Whole numbers are written back without a trailing .0, as they came in."""
+    return int(value) if value.is_integer() and math.isfinite(value) and abs(value) < 2**53 else value
+

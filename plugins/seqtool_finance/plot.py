@@ -1,0 +1,48 @@
+"""``predict --plot FILE.png``: each series with its flagged rows, label windows shaded.
+
+matplotlib is an optional extra, imported only here and only when asked for.
+"""
+
+from __future__ import annotations
+
+from pathlib import PurePath
+from typing import TYPE_CHECKING, Sequence
+
+from seqtool import SeqtoolError
+
+if TYPE_CHECKING:
+    from seqtool_finance.adapter import Scored
+
+
+def require_matplotlib() -> None:
+    try:
+        import matplotlib  # noqa: F401
+    except ImportError:
+        raise SeqtoolError("--plot needs matplotlib, which is not installed; pip install matplotlib (or drop --plot)") from None
+
+
+def draw(items: Sequence["Scored"], path: str, labels: str | None, value_name: str) -> None:
+    import matplotlib
+
+    matplotlib.use("Agg")  # a file, never a window: predict runs in pipelines and on servers
+    import matplotlib.pyplot as plt
+
+    from seqtool_finance.labels import load_windows, windows_for
+
+    by_series: dict[tuple[str, str], list["Scored"]] = {}
+    for item in items:
+        by_series.setdefault(item.meta.series, []).append(item)
+    windows = load_windows(labels) if labels else {}
+    figure, axes = plt.subplots(len(by_series) or 1, 1, figsize=(12, 3 * max(len(by_series), 1)), squeeze=False)
+    for axis, ((data_file, symbol), series) in zip(axes[:, 0], by_series.items()):
+        times = [s.meta.row.time for s in series]
+        axis.plot(times, [s.meta.row.values[0] for s in series], linewidth=0.7, label=value_name)
+        flagged = [s for s in series if s.flagged]
+        axis.scatter([s.meta.row.time for s in flagged], [s.meta.row.values[0] for s in flagged], color="red", s=10, zorder=3, label="flagged")
+        for start, end in windows_for(windows, data_file, symbol) or []:
+            axis.axvspan(start, end, color="orange", alpha=0.25)
+        axis.set_title(symbol or PurePath(data_file).name)
+        axis.legend(loc="upper left")
+    figure.tight_layout()
+    figure.savefig(path, dpi=100)
+    plt.close(figure)

@@ -183,3 +183,12 @@ def test_interrupted_save_keeps_the_old_file(tmp_path):
     result = subprocess.run([sys.executable, "-c", script], capture_output=True)
     assert result.returncode == -signal.SIGKILL
     assert path.read_bytes() == before, "a killed save must not touch the existing model"
+
+
+def test_last_step_equals_the_full_output_at_the_last_step():
+    torch.manual_seed(0)
+    model = SequenceModel(ModelSpec("tokens", 10, "per_step", 10, "classify"), Settings(hidden=4, embedding_dim=4)).eval()
+    batch = collate([Example(torch.randint(2, 10, (n,))) for n in LENGTHS], per_step=True)
+    full = model(batch.inputs, batch.lengths)
+    expected = full[torch.arange(len(LENGTHS)), batch.lengths - 1]
+    torch.testing.assert_close(model.last_step(batch.inputs, batch.lengths), expected)

@@ -56,6 +56,14 @@ class SequenceModel(nn.Module):
         mask = torch.arange(steps.shape[1], device=steps.device).unsqueeze(0) < lengths.to(steps.device).unsqueeze(1)
         return self.head(steps, last, mask)
 
+    def last_step(self, inputs: torch.Tensor, lengths: torch.Tensor) -> torch.Tensor:
+        """A per-step model's outputs at each sequence's last real step, ``[B, output_size]``:
+        what comes next, without building ``[B, T, output_size]`` (large for a big vocabulary)."""
+        steps, last = self.encoder(self.embed(inputs), lengths)
+        rows = torch.arange(steps.shape[0], device=steps.device)
+        final = steps[rows, (lengths - 1).to(steps.device)].unsqueeze(1)
+        return self.head(final, last, torch.ones_like(final[..., 0], dtype=torch.bool))[:, 0]
+
     def loss(self, outputs: torch.Tensor, batch: Batch) -> torch.Tensor:
         """Cross-entropy (classify) or mean squared error (regress), over counted steps only."""
         target = batch.target

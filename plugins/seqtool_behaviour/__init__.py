@@ -1,0 +1,95 @@
+"""seqtool plugin ``behaviour``: forecast a user's next event from their history (GRU4Rec-style).
+
+This module stays light (no torch): it only describes the task. The work is in
+:mod:`seqtool_behaviour.adapter`, imported when the task runs.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import click
+
+import seqtool
+from seqtool import SampleData, Task, option
+from seqtool_behaviour.events import parse_duration, parse_moment
+
+SAMPLES = Path(__file__).parent / "sample_data"
+
+
+class Duration(click.ParamType):
+    """``30m``, ``2h``, ``1d``: checked here, kept as written so the model card reads naturally."""
+
+    name = "duration"
+
+    def convert(self, value: Any, param: click.Parameter | None, ctx: click.Context | None) -> str:
+        try:
+            parse_duration(value)
+        except ValueError as error:
+            self.fail(str(error), param, ctx)
+        return str(value).strip()
+
+
+class Timestamp(click.ParamType):
+    """An ISO-8601 or unix time, checked here and kept as written."""
+
+    name = "time"
+
+    def convert(self, value: Any, param: click.Parameter | None, ctx: click.Context | None) -> str:
+        try:
+            parse_moment(value)
+        except ValueError as error:
+            self.fail(str(error), param, ctx)
+        return str(value).strip()
+
+
+TASK = Task(
+    name="behaviour",
+    description=(
+        "A user's ordered events -> the next event, ranked (top-k). Reads an event log (csv/tsv/jsonl "
+        "with user, timestamp and event columns) or one sequence per line (events separated by spaces)."
+    ),
+    adapter="seqtool_behaviour.adapter:BehaviourAdapter",
+    sample_data=SampleData(
+        train=SAMPLES / "train.csv", valid=SAMPLES / "valid.csv", test=SAMPLES / "test.csv", predict=SAMPLES / "history.csv"
+    ),
+    defaults={
+        "cell": "gru",
+        "bidirectional": False,
+        "hidden": 100,
+        "embedding_dim": 64,
+        "dropout": 0.1,
+        "epochs": 10,
+        "batch_size": 64,
+        "lr": 3e-3,
+        "weight_decay": 0.0,
+    },
+    monitor=("mrr", "max"),
+    options=[
+        option("--user-col", help="Column with the user or session id (found automatically: user_id, session_id, customer_id...)."),
+        option("--time-col", help="Column with the timestamp: ISO-8601 or unix s/ms (found automatically: timestamp, time, date...; none: file order)."),
+        option("--event-col", help="Column with the event (found automatically: event, item, item_id, action...)."),
+        option("--session-gap", type=Duration(), help="Split a user's history where events are further apart than this (30m, 2h, 1d)."),
+        option("--min-count", verbs=("train",), type=click.IntRange(1), help="Events seen fewer times in training become 'unknown' (default 1)."),
+        option("--max-length", type=click.IntRange(2), help="Longest window read at once; longer histories are read in overlapping windows (default 200)."),
+        option("--top-k", verbs=("evaluate", "predict", "demo"), type=click.IntRange(1), help="Events to rank and score: Recall/MRR/NDCG@k, k predictions per user (default 20)."),
+        option("--last-only", verbs=("evaluate",), is_flag=True, default=None, help="Score only each sequence's last event (leave-last-out) instead of every next event."),
+        option("--score-from", verbs=("evaluate",), type=Timestamp(), help="Score only next events at or after this time (ISO-8601 or unix); earlier events are context (a temporal split)."),
+        option("--unsorted", verbs=("evaluate", "predict"), is_flag=True, default=None, help="The log is not grouped by user: read it all into memory first instead of streaming user by user."),
+    ],
+    input_format="lines",
+    examples=[
+        "seqtool run behaviour demo",
+        "seqtool run behaviour train events.csv -o beh.model",
+        "seqtool run behaviour train sessions.txt -o beh.model --session-gap 30m",
+        "seqtool run behaviour evaluate -m beh.model test.csv --top-k 20 --json",
+        "seqtool run behaviour predict -m beh.model history.csv --top-k 10",
+        "(head -1 big.csv; tail -n +2 big.csv | sort -s -t, -k1,1) | seqtool run behaviour predict -m beh.model --input-format csv",
+    ],
+)
+
+
+@seqtool.hookimpl
+def register_tasks(register):
+    register(TASK)

@@ -13,7 +13,9 @@ import pytest
 
 def run_seqtool(*args: str, input: str | bytes | None = None, env: dict[str, str] | None = None, cwd: Path | None = None) -> subprocess.CompletedProcess:
     """``python -m seqtool ARGS`` in a subprocess, as a user or a shell pipeline would run it."""
-    full_env = {k: v for k, v in os.environ.items() if k != "SEQTOOL_DEBUG"} | (env or {})
+    # One thread per process: these models are tiny, and several torch processes on two cores
+    # otherwise spend their time fighting over them.
+    full_env = {k: v for k, v in os.environ.items() if k != "SEQTOOL_DEBUG"} | {"OMP_NUM_THREADS": "1"} | (env or {})
     text = not isinstance(input, bytes)
     return subprocess.run(
         [sys.executable, "-m", "seqtool", *args], input=input, capture_output=True, text=text, env=full_env, cwd=cwd, timeout=300

@@ -25,22 +25,25 @@ TASK = Task(
     sample_data=SampleData(
         train=SAMPLES / "train.csv", valid=SAMPLES / "valid.csv", test=SAMPLES / "test.csv", predict=SAMPLES / "unlabelled.txt"
     ),
+    # Chosen on MR (benchmarks/sentiment.py): against hidden 128 / embedding 128 / batch 32 /
+    # lr 2e-3, wider embeddings, a smaller recurrent layer and larger batches at a higher rate
+    # were as accurate and trained in fewer, cheaper steps.
     defaults={
         "cell": "lstm",
         "bidirectional": True,
-        "hidden": 128,
-        "embedding_dim": 128,
+        "hidden": 100,
+        "embedding_dim": 200,
         "pooling": "max",
         "dropout": 0.5,
         "epochs": 10,
-        "batch_size": 32,
-        "lr": 2e-3,
+        "batch_size": 64,
+        "lr": 5e-3,
     },
     monitor=("accuracy", "max"),
     options=[
         option("--text-col", help="Column holding the text (found automatically: text, sentence, review...)."),
         option("--label-col", verbs=("train", "evaluate"), help="Column holding the label (found automatically: label, sentiment, polarity, class...)."),
-        option("--min-count", verbs=("train",), type=click.IntRange(1), help="Keep words seen at least this often (default 1)."),
+        option("--min-count", verbs=("train",), type=click.IntRange(1), help="Keep words seen at least this often; rarer ones become <unk> (default 2)."),
         option("--max-vocab", verbs=("train",), type=click.IntRange(2), help="Keep at most this many words (default: all)."),
         option("--keep-case", verbs=("train",), is_flag=True, default=None, help="Do not lowercase the text."),
         option("--embeddings", verbs=("train",), type=click.Path(exists=True, dir_okay=False), help="GloVe or word2vec text file to initialise word embeddings (its dimension must match --embedding-dim)."),

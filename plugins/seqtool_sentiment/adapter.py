@@ -14,6 +14,9 @@ from seqtool_sentiment.tokenizer import tokenize
 
 TEXT_COLUMNS = ("text", "sentence", "review", "content", "body", "comment")
 LABEL_COLUMNS = ("label", "sentiment", "polarity", "class", "category", "target")
+# Words seen once in training become <unk>: that gives <unk> a trained vector for the unseen words
+# of new text (with 1 it would stay random), and it worked at least as well on MR.
+MIN_COUNT = 2
 
 
 class SentimentAdapter(Adapter):
@@ -23,32 +26,44 @@ class SentimentAdapter(Adapter):
         self.labels: list[str] = []
         self.lowercase = not self.options.get("keep_case")
         self.text_column: str | None = None
+        self.label_column: str | None = None
         self.skipped = 0
 
     # -- state ---------------------------------------------------------------------------------
 
     def fit(self, records: Sequence[Record]) -> None:
         first = records[0]
-        self.text_column = self._text_column(first)
-        label_column = find_column(first, self.options.get("label_col"), LABEL_COLUMNS, what="label", flag="--label-col", source=first.source)
-        self.options["label_col"] = label_column
-        self.labels = sorted({str(r.get(label_column, "")).strip() for r in records} - {""})
+        self.text_column = self._column(first, "text_col", None, TEXT_COLUMNS, "text", "--text-col")
+        self.label_column = self._column(first, "label_col", None, LABEL_COLUMNS, "label", "--label-col")
+        # The columns live in the adapter state, not in the options the model card keeps: an
+        # option stored there would be forced onto every later file, so a model trained on
+        # "review"/"stars" could not read plain text lines or a test file named differently.
+        self.options.pop("text_col", None)
+        self.options.pop("label_col", None)
+        self.labels = sorted({str(r.get(self.label_column, "")).strip() for r in records} - {""})
         if len(self.labels) < 2:
-            raise DataError(f"{first.source.split(':')[0]}: column {label_column!r} holds {len(self.labels)} distinct label(s); training needs at least 2")
+            raise DataError(f"{first.source.split(':')[0]}: column {self.label_column!r} holds {len(self.labels)} distinct label(s); training needs at least 2")
         self.vocabulary = Vocabulary.build(
             (self.tokens(r.get(self.text_column) or "") for r in records),
-            min_count=self.options.get("min_count") or 1,
+            min_count=self.options.get("min_count") or MIN_COUNT,
             max_size=self.options.get("max_vocab"),
         )
 
     def state(self) -> dict[str, Any]:
-        return {"vocabulary": self.vocabulary.state(), "labels": self.labels, "lowercase": self.lowercase, "text_column": self.text_column}
+        return {
+            "vocabulary": self.vocabulary.state(),
+            "labels": self.labels,
+            "lowercase": self.lowercase,
+            "text_column": self.text_column,
+            "label_column": self.label_column,
+        }
 
     def load_state(self, state: Mapping[str, Any]) -> None:
         self.vocabulary = Vocabulary.from_state(state["vocabulary"])
         self.labels = list(state["labels"])
         self.lowercase = state["lowercase"]
         self.text_column = state["text_column"]
+        self.label_column = state["label_column"]
 
     def model_spec(self) -> ModelSpec:
         return ModelSpec(input="tokens", input_size=len(self.vocabulary), output="pooled", output_size=len(self.labels), objective="classify")
@@ -62,17 +77,19 @@ class SentimentAdapter(Adapter):
     def tokens(self, text: str) -> list[str]:
         return tokenize(text, lowercase=self.lowercase)
 
-    def _text_column(self, record: Record) -> str:
-        given = self.options.get("text_col")
-        if given is None and self.text_column in record:  # the training column, when present
-            return self.text_column
-        return find_column(record, given, TEXT_COLUMNS, what="text", flag="--text-col", source=record.source)
+    def _column(self, record: Record, option: str, trained: str | None, candidates: Sequence[str], what: str, flag: str) -> str:
+        """The flag's column when given now, else the one training used when this file has it,
+        else one found by name."""
+        given = self.options.get(option)
+        if given is None and trained in record:
+            return trained
+        return find_column(record, given, candidates, what=what, flag=flag, source=record.source)
 
     def examples(self, records: Iterable[Record], *, labelled: bool) -> Iterator[Example]:
         label_ids = {label: i for i, label in enumerate(self.labels)}
-        column = None
+        column = label_column = None
         for record in records:
-            column = column or self._text_column(record)
+            column = column or self._column(record, "text_col", self.text_column, TEXT_COLUMNS, "text", "--text-col")
             ids = self.vocabulary.encode(self.tokens(record.get(column) or ""))
             if not ids:
                 if self.options.get("strict"):
@@ -81,7 +98,8 @@ class SentimentAdapter(Adapter):
                 continue
             target = None
             if labelled:
-                label = str(record.get(self.options["label_col"], "")).strip()
+                label_column = label_column or self._column(record, "label_col", self.label_column, LABEL_COLUMNS, "label", "--label-col")
+                label = str(record.get(label_column, "")).strip()
                 if label not in label_ids:
                     raise DataError(f"{record.source}: label {label!r} was not seen in training; known labels: {', '.join(self.labels)}")
                 target = torch.tensor(label_ids[label])

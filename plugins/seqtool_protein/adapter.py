@@ -1,0 +1,135 @@
+"""The protein-ss adapter: chain -> residue features -> (per-residue classifier) -> states."""
+
+from __future__ import annotations
+
+from typing import Any, Iterable, Iterator, Mapping, Sequence
+
+import torch
+
+from seqtool import Adapter, DataError, Example, ModelSpec, Record
+from seqtool.data.batching import Batch
+from seqtool_protein.chains import Chain, chains
+from seqtool_protein.features import FEATURES, InvalidResidue, encode
+from seqtool_protein.metrics import SecondaryStructureMetrics
+from seqtool_protein.states import InvalidLabel, alphabet, is_three_state, label_indices
+
+#: most residues (padding included) one forward pass sees when predicting: a batch of very long
+#: chains is run in slices, so memory stays flat whatever the chain lengths
+RESIDUES_PER_PASS = 1 << 16
+
+
+class EmptyChain(ValueError):
+    """A record with no residues: skippable with --skip-invalid like a bad letter."""
+
+
+class ProteinAdapter(Adapter):
+    def __init__(self, options: Mapping[str, Any]) -> None:
+        super().__init__(options)
+        self.states = int(self.options.get("states") or 3)
+        self.skipped = 0
+
+    # -- state ---------------------------------------------------------------------------------
+
+    def fit(self, records: Sequence[Record]) -> None:
+        if self.states == 8:
+            labels = [chain.states or "" for chain in self._chains(records, labelled=True)]
+            if labels and all(is_three_state(text) for text in labels):
+                raise DataError(
+                    f"{records[0].source.split(':')[0]}: --states 8 needs DSSP 8-state labels (H G I E B T S C), "
+                    "but the labels hold only H, E and C; name the 8-state column with --ss-col or train with --states 3"
+                )
+
+    def state(self) -> dict[str, Any]:
+        return {"states": self.states}
+
+    def load_state(self, state: Mapping[str, Any]) -> None:
+        self.states = int(state["states"])
+
+    def model_spec(self) -> ModelSpec:
+        return ModelSpec(input="features", input_size=FEATURES, output="per_step", output_size=self.states, objective="classify")
+
+    # -- records <-> tensors -------------------------------------------------------------------
+
+    def _chains(self, records: Iterable[Record], *, labelled: bool) -> Iterator[Chain]:
+        return chains(records, self.options, labelled=labelled, states=self.states)
+
+    def examples(self, records: Iterable[Record], *, labelled: bool) -> Iterator[Example]:
+        found = 0
+        for chain in self._chains(records, labelled=labelled):
+            found += 1
+            try:
+                example = self._example(chain, labelled)
+            except (InvalidResidue, InvalidLabel, EmptyChain) as error:
+                if self.options.get("skip_invalid"):
+                    self.skipped += 1
+                    continue
+                raise DataError(f"{chain.source}: chain {chain.id} has {error}; correct it, or pass --skip-invalid to skip such chains") from None
+            yield example
+        if not found:
+            raise DataError("no protein chains in the input; give FASTA records, one sequence per line, or a table with a seq column")
+
+    def _example(self, chain: Chain, labelled: bool) -> Example:
+        if not chain.sequence:
+            raise EmptyChain("an empty sequence")
+        inputs = encode(chain.sequence)
+        if not labelled:
+            return Example(inputs, meta=(chain.id, chain.sequence))
+        length = len(chain.sequence)
+        states, mask = chain.states or "", chain.mask
+        if len(states) != length:
+            hint = f"; {chain.length_hint}" if chain.length_hint else ""
+            raise DataError(f"{chain.source}: chain {chain.id} has {length} residues but {len(states)} state labels{hint}")
+        if mask:
+            if len(mask) != length:
+                raise DataError(f"{chain.source}: chain {chain.id} has {length} residues but a mask of {len(mask)}; the mask is one 0 or 1 per residue")
+            if not set(mask) <= {"0", "1"}:
+                raise DataError(f"{chain.source}: chain {chain.id} has a mask with letters other than 0 and 1; 1 scores a residue, 0 leaves it out")
+            counted = [flag == "1" for flag in mask]
+        else:
+            counted = [True] * length
+        target = torch.tensor(label_indices(states, self.states, counted))
+        return Example(inputs, target, torch.tensor(counted), meta=(chain.id, chain.sequence))
+
+    def predict(self, model: torch.nn.Module, batch: Batch) -> Iterator[dict[str, Any]]:
+        for part in _slices(batch, RESIDUES_PER_PASS):
+            yield from super().predict(model, part)
+
+    def decode(self, outputs: torch.Tensor, batch: Batch) -> Iterator[dict[str, Any]]:
+        letters = alphabet(self.states)
+        probabilities = torch.softmax(outputs.float(), dim=-1).cpu()
+        for (chain_id, sequence), length, rows in zip(batch.meta, batch.lengths.tolist(), probabilities):
+            rows = rows[:length]
+            yield {
+                "id": chain_id,
+                "sequence": sequence,
+                "ss": "".join(letters[i] for i in rows.argmax(-1).tolist()),
+                "probabilities": [[round(p, 3) for p in row] for row in rows.tolist()],
+            }
+
+    def metrics(self) -> SecondaryStructureMetrics:
+        return SecondaryStructureMetrics(self.states)
+
+    def report(self) -> list[str]:
+        if not self.skipped:
+            return []
+        return [f"skipped {self.skipped} chain(s) with letters that are not amino acids or DSSP states (--skip-invalid)"]
+
+
+def _slices(batch: Batch, budget: int) -> Iterator[Batch]:
+    """Consecutive parts of ``batch`` whose padded size (chains x longest chain) fits ``budget``,
+    each cut to its own longest chain; a single chain longer than the budget goes alone."""
+    lengths = batch.lengths.tolist()
+    start = 0
+    while start < len(lengths):
+        end, longest = start + 1, lengths[start]
+        while end < len(lengths) and (end - start + 1) * max(longest, lengths[end]) <= budget:
+            longest = max(longest, lengths[end])
+            end += 1
+        yield Batch(
+            batch.inputs[start:end, :longest],
+            batch.lengths[start:end],
+            None if batch.target is None else batch.target[start:end, :longest],
+            batch.step_mask[start:end, :longest],
+            batch.meta[start:end],
+        )
+        start = end

@@ -19,6 +19,7 @@ _SETTING_HELP: dict[str, tuple[Any, str]] = {
     "hidden": (click.IntRange(1), "Hidden units per direction and layer."),
     "layers": (click.IntRange(1), "Stacked recurrent layers."),
     "dropout": (click.FloatRange(0, 1, max_open=True), "Dropout on inputs, between layers and before the head."),
+    "token_dropout": (click.FloatRange(0, 1, max_open=True), "While training, replace this share of tokens by <unk> (token input only), so the model does not lean on single words."),
     "embedding_dim": (click.IntRange(1), "Embedding size (token input only)."),
     "pooling": (click.Choice(["last", "mean", "max", "attention"]), "How a sequence becomes one vector (pooled tasks)."),
     "epochs": (click.IntRange(1), "Most epochs to train."),

@@ -18,6 +18,7 @@ class Settings:
     layers: int = 1
     bidirectional: bool = False
     dropout: float = 0.0
+    token_dropout: float = 0.0
     embedding_dim: int = 100
     pooling: str = "last"
     # training
@@ -38,6 +39,7 @@ class Settings:
             "layers": self.layers >= 1,
             "embedding_dim": self.embedding_dim >= 1,
             "dropout": 0.0 <= self.dropout < 1.0,
+            "token_dropout": 0.0 <= self.token_dropout < 1.0,
             "epochs": self.epochs >= 1,
             "batch_size": self.batch_size >= 1,
             "lr": self.lr > 0,

@@ -192,3 +192,17 @@ def test_last_step_equals_the_full_output_at_the_last_step():
     full = model(batch.inputs, batch.lengths)
     expected = full[torch.arange(len(LENGTHS)), batch.lengths - 1]
     torch.testing.assert_close(model.last_step(batch.inputs, batch.lengths), expected)
+
+
+def test_token_dropout_only_while_training_and_never_on_padding():
+    torch.manual_seed(0)
+    model = SequenceModel(ModelSpec("tokens", 50, "pooled", 2, "classify"), Settings(hidden=4, embedding_dim=4, token_dropout=0.5))
+    inputs = torch.tensor([[5, 6, 7, 8, 0, 0]] * 200)
+    unknown = model.embedding.weight[1]
+    model.train()
+    embedded = model.embed(inputs)
+    swapped = (embedded == unknown).all(-1)
+    assert 0.4 < swapped[:, :4].float().mean() < 0.6, "about half the real tokens become <unk>"
+    assert not swapped[:, 4:].any(), "padding is never swapped"
+    model.eval()
+    assert not (model.embed(inputs) == unknown).all(-1).any()

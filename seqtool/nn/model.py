@@ -30,6 +30,7 @@ class SequenceModel(nn.Module):
             self.embedding = nn.Identity()
             encoder_input = spec.input_size
         self.input_dropout = nn.Dropout(settings.dropout)
+        self.token_dropout = settings.token_dropout if spec.input == "tokens" else 0.0
         self.encoder = RecurrentEncoder(
             encoder_input,
             cell=settings.cell,
@@ -44,7 +45,14 @@ class SequenceModel(nn.Module):
             self.head = PerStepHead(self.encoder.output_size, spec.output_size, settings.dropout)
 
     def embed(self, inputs: torch.Tensor) -> torch.Tensor:
-        """The encoder's input: embeddings for token ids, the features themselves otherwise."""
+        """The encoder's input: embeddings for token ids, the features themselves otherwise.
+
+        Token dropout swaps real tokens (ids >= 2) for the unknown id 1 at random, anew in every
+        batch; that is why it lives here and not in an adapter, whose examples are encoded once.
+        """
+        if self.training and self.token_dropout > 0:
+            dropped = (torch.rand(inputs.shape, device=inputs.device) < self.token_dropout) & (inputs > 1)
+            inputs = inputs.masked_fill(dropped, 1)
         return self.input_dropout(self.embedding(inputs))
 
     def forward(self, inputs: torch.Tensor, lengths: torch.Tensor) -> torch.Tensor:

@@ -28,15 +28,13 @@ import contextlib
 import csv
 import gzip
 import io
-import os
-import sys
 import tempfile
 import time
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
+from benchmarks.datasets import DATASETS, located
 
-DATASETS = Path(os.environ.get("SEQTOOL_DATASETS", Path(__file__).resolve().parents[2] / "shared" / "datasets"))
 BEHAVIOUR = DATASETS / "behaviour"
 MSNBC = BEHAVIOUR / "msnbc-uci" / "msnbc990928.seq.gz"
 RETAIL = BEHAVIOUR / "online-retail-uci" / "online_retail.csv.gz"
@@ -164,8 +162,7 @@ def main() -> None:
     parser.add_argument("--threads", type=int, default=1, help="torch CPU threads (default 1)")
     args = parser.parse_args()
 
-    if not BEHAVIOUR.is_dir():
-        print(f"skipped: {BEHAVIOUR} not found (the benchmark data live outside the repo; set SEQTOOL_DATASETS)", file=sys.stderr)
+    if located("behaviour") is None:
         return
     import torch
 

@@ -29,9 +29,9 @@ from collections import deque
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
+from benchmarks.datasets import DATASETS, located
 
-ROOT = Path(__file__).resolve().parent.parent
-NAB = ROOT.parent / "shared" / "datasets" / "finance_anomaly" / "nab"
+NAB = DATASETS / "finance_anomaly" / "nab"
 SYMBOLS = ("AAPL", "AMZN", "CRM", "CVS", "FB", "GOOG", "IBM", "KO", "PFE", "UPS")
 CHECKED_DETECTORS = ("windowedGaussian", "numenta")
 TOLERANCE = 0.01
@@ -163,13 +163,11 @@ def main() -> None:
     parser.add_argument("--files", default=",".join(SYMBOLS), help="comma-separated tickers (default: all 10)")
     parser.add_argument("--skip-check", action="store_true", help="skip the NAB scorer check")
     args = parser.parse_args()
-    if not (NAB / "data" / "realTweets").is_dir():
-        print(f"skipped: {NAB} is not there (the NAB data live in ../shared/datasets, outside the repository)")
+    if located("finance_anomaly") is None:
         return
     import torch
 
     torch.set_num_threads(1)  # the benchmark machine is shared
-    sys.path.insert(0, str(ROOT / "plugins"))  # also works before `pip install -e .` has seen a new plugin
     from seqtool import pipeline
     from seqtool.plugins import registry
     from seqtool.settings import Settings

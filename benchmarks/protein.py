@@ -24,13 +24,12 @@ import contextlib
 import csv
 import gzip
 import io
-import os
 import sys
 import tempfile
 import time
 from pathlib import Path
+from benchmarks.datasets import DATASETS, located
 
-DATASETS = Path(os.environ.get("SEQTOOL_DATASETS", Path(__file__).resolve().parents[2] / "shared" / "datasets"))
 PROTEIN = DATASETS / "protein_ss"
 TRAIN = PROTEIN / "netsurfp2_train.csv.gz"
 TESTS = {"CB513": PROTEIN / "cb513.csv", "TS115": PROTEIN / "ts115.csv"}
@@ -105,8 +104,7 @@ def main() -> None:
     parser.add_argument("--threads", type=int, default=1, help="torch CPU threads (default 1)")
     args = parser.parse_args()
 
-    if not PROTEIN.is_dir():
-        print(f"skipped: {PROTEIN} not found (the benchmark data live outside the repo; set SEQTOOL_DATASETS)", file=sys.stderr)
+    if located("protein_ss") is None:
         return
     import torch
 

@@ -21,7 +21,6 @@ import argparse
 import contextlib
 import io
 import json
-import os
 import random
 import statistics
 import sys
@@ -29,8 +28,8 @@ import tempfile
 import time
 from dataclasses import dataclass
 from pathlib import Path
+from benchmarks.datasets import DATASETS, located
 
-DATASETS = Path(os.environ.get("SEQTOOL_DATASETS", Path(__file__).resolve().parents[2] / "shared" / "datasets"))
 SENTIMENT = DATASETS / "sentiment"
 MR_FILES = {"positive": SENTIMENT / "rt-polaritydata" / "rt-polarity.pos", "negative": SENTIMENT / "rt-polaritydata" / "rt-polarity.neg"}
 SST2 = {"train": SENTIMENT / "sst2" / "train.tsv", "dev": SENTIMENT / "sst2" / "dev.tsv"}
@@ -169,8 +168,7 @@ def main() -> None:
     parser.add_argument("--threads", type=int, default=1, help="torch CPU threads (default 1)")
     args = parser.parse_args()
 
-    if not SENTIMENT.is_dir():
-        print(f"skipped: {SENTIMENT} not found (the benchmark data live outside the repo; set SEQTOOL_DATASETS)", file=sys.stderr)
+    if located("sentiment") is None:
         return
     try:
         import sklearn  # noqa: F401

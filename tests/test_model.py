@@ -13,7 +13,6 @@ import torch
 from seqtool.data.batching import bucket_batches, collate, stream_batches
 from seqtool.errors import ModelFileError
 from seqtool.nn.encoder import RecurrentEncoder
-from seqtool.nn.heads import PooledHead
 from seqtool.nn.model import SequenceModel
 from seqtool.settings import Settings
 from seqtool.task import Example, ModelSpec

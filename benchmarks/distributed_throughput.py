@@ -52,7 +52,7 @@ def main() -> None:
         valid = Path(folder) / "valid.csv"
         write_data(data, args.examples)
         write_data(valid, 200)  # every process scores all of it, so keep it small
-        print(f"sentiment defaults (bi-LSTM 128), {args.examples} sentences, {args.epochs} epochs, {os.cpu_count()} cores\n")
+        print(f"sentiment task defaults, {args.examples} sentences, {args.epochs} epochs, {os.cpu_count()} cores\n")
         print("| run | training seconds (card) | epoch seconds | examples/s |")
         print("|---|---|---|---|")
         for label, processes, threads in [("1 process x 1 thread", 1, 1), ("1 process x 2 threads", 1, 2), ("torchrun 2 processes x 1 thread", 2, 1)]:

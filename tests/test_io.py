@@ -77,6 +77,8 @@ def test_format_resolution():
         input_format("x", "xml", "lines")
     assert output_format("out.csv", None, "jsonl", WRITERS) == "csv"
     assert output_format(None, None, "jsonl", WRITERS) == "jsonl"
+    assert output_format("out.ss2", None, "jsonl", {**WRITERS, "ss2": object}) == "ss2"
+    assert output_format("out.data", None, "jsonl", WRITERS) == "jsonl"
     with pytest.raises(UsageError, match="this task writes"):
         output_format(None, "parquet", "jsonl", WRITERS)
 

@@ -77,8 +77,11 @@ WRITERS: dict[str, type] = {"jsonl": JsonlWriter, "csv": DelimitedWriter, "tsv":
 
 
 def output_format(out: str | None, given: str | None, default: str, available: Mapping[str, Any]) -> str:
-    """``--format`` if given, else the extension of ``-o``, else the task's default."""
-    fmt = given or (EXTENSIONS.get(Path(out).suffix.lower()) if out and out != "-" else None) or default
+    """``--format`` if given, else the extension of ``-o`` (``.csv``, or a task's own format
+    name such as ``.ss2``), else the task's default."""
+    suffix = Path(out).suffix.lower() if out and out != "-" else ""
+    by_extension = EXTENSIONS.get(suffix) or (suffix[1:] if suffix[1:] in available else None)
+    fmt = given or by_extension or default
     if fmt not in available:
         raise UsageError(f"unknown output format {fmt!r}; this task writes {', '.join(sorted(available))}")
     return fmt

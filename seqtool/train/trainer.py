@@ -105,8 +105,9 @@ class Trainer:
                 break
             started = time.perf_counter()
             train_loss = self.train_epoch(train, epoch)
-            metrics = self.evaluate(valid) if valid else {"loss": train_loss}
-            score = metrics.get(self.monitor)
+            metrics = self.evaluate(valid) if valid else {}
+            # Without a validation set the training loss decides; it is not reported as "valid".
+            score = metrics.get(self.monitor) if valid else train_loss
             if score is None:
                 raise UsageError(f"the task monitors {self.monitor!r}, which its metrics do not report")
             score = distributed.from_main(score)  # one decision for every process

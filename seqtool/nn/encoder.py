@@ -1,12 +1,13 @@
-"""RecurrentEncoder: one RNN/LSTM/GRU stack for every task, on packed variable-length batches."""
+"""RecurrentEncoder: one RNN/LSTM/GRU stack for every task, exact on variable-length batches."""
 
 from __future__ import annotations
 
 from typing import Literal
 
 import torch
+import torch.nn.functional as F
 from torch import nn
-from torch.nn.utils.rnn import pack_padded_sequence, pad_packed_sequence
+from torch.func import functional_call
 
 Cell = Literal["rnn", "lstm", "gru"]
 _CELLS: dict[str, type[nn.RNNBase]] = {"rnn": nn.RNN, "lstm": nn.LSTM, "gru": nn.GRU}
@@ -15,10 +16,17 @@ _CELLS: dict[str, type[nn.RNNBase]] = {"rnn": nn.RNN, "lstm": nn.LSTM, "gru": nn
 class RecurrentEncoder(nn.Module):
     """Runs a recurrent stack over padded ``[B, T, input_size]`` input of known ``lengths``.
 
-    Sequences are packed, so padding never enters the recurrence: a sequence gives the same
-    outputs alone or in a padded batch. Returns per-step states ``[B, T, output_size]`` (zero on
-    padding) and the last state of each sequence ``[B, output_size]`` (for a bidirectional stack,
-    the forward state after the last step joined with the backward state after the first).
+    Padding never enters the recurrence of a real step: a sequence gives the same outputs alone
+    or in a padded batch. Returns per-step states ``[B, T, output_size]`` (zero on padding) and
+    the last state of each sequence ``[B, output_size]`` (for a bidirectional stack, the forward
+    state after the last step joined with the backward state after the first).
+
+    Why not ``pack_padded_sequence``: on CPU, torch runs packed input one step at a time with a
+    shrinking batch and no precomputed input projection, 3-5x slower than padded input (see
+    BENCHMARKS.md). Padded input is exact as it is for a forward direction, because padding
+    trails every sequence. A backward direction would read padding first, so it runs on each
+    sequence reversed within its own length, layer by layer, and its outputs are reversed back.
+    The weights stay those of one ``nn.RNN``/``nn.LSTM``/``nn.GRU``, so model files are unchanged.
     """
 
     def __init__(
@@ -44,12 +52,49 @@ class RecurrentEncoder(nn.Module):
         )
         self.directions = 2 if bidirectional else 1
         self.output_size = hidden * self.directions
+        # One single-layer, single-direction cell per layer, used only as the function the
+        # bidirectional path calls with this stack's weights; a tuple keeps its own (unused)
+        # parameters out of the state dict, the optimiser and ``.to(device)``.
+        self._one_direction: tuple[nn.RNNBase, ...] = tuple(
+            _CELLS[cell](input_size if layer == 0 else self.output_size, hidden, batch_first=True)
+            for layer in range(layers)
+        ) if bidirectional else ()
 
     def forward(self, inputs: torch.Tensor, lengths: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
-        packed = pack_padded_sequence(inputs, lengths.cpu(), batch_first=True, enforce_sorted=False)
-        packed_out, state = self.rnn(packed)
-        steps, _ = pad_packed_sequence(packed_out, batch_first=True, total_length=inputs.shape[1])
-        h_n = state[0] if isinstance(state, tuple) else state  # LSTM returns (h, c)
-        # h_n is [layers * directions, B, hidden]; keep the top layer's directions.
-        last = h_n[-self.directions :].transpose(0, 1).reshape(inputs.shape[0], self.output_size)
-        return steps, last
+        lengths = lengths.to(inputs.device)
+        if self.directions == 1:
+            steps, _ = self.rnn(inputs)
+        else:
+            steps = self._bidirectional(inputs, lengths)
+        real = torch.arange(inputs.shape[1], device=inputs.device).unsqueeze(0) < lengths.unsqueeze(1)
+        steps = steps * real.unsqueeze(-1).to(steps.dtype)
+        rows = torch.arange(inputs.shape[0], device=inputs.device)
+        forward_last = steps[rows, lengths - 1, : self.rnn.hidden_size]
+        if self.directions == 1:
+            return steps, forward_last
+        return steps, torch.cat([forward_last, steps[:, 0, self.rnn.hidden_size :]], dim=-1)
+
+    def _bidirectional(self, inputs: torch.Tensor, lengths: torch.Tensor) -> torch.Tensor:
+        time = torch.arange(inputs.shape[1], device=inputs.device).unsqueeze(0)
+        # Position t of sequence b holds its step (length - 1 - t); padding stays in place, so the
+        # same index maps reversed outputs back.
+        reverse_index = torch.where(time < lengths.unsqueeze(1), lengths.unsqueeze(1) - 1 - time, time)
+
+        def reverse(x: torch.Tensor) -> torch.Tensor:
+            return x.gather(1, reverse_index.unsqueeze(-1).expand_as(x))
+
+        x = inputs
+        for layer, one_direction in enumerate(self._one_direction):
+            if layer > 0:
+                x = F.dropout(x, self.rnn.dropout, self.training)
+            forward, _ = functional_call(one_direction, self._weights(layer, ""), (x,))
+            backward, _ = functional_call(one_direction, self._weights(layer, "_reverse"), (reverse(x),))
+            x = torch.cat([forward, reverse(backward)], dim=-1)
+        return x
+
+    def _weights(self, layer: int, suffix: str) -> dict[str, torch.Tensor]:
+        """This stack's weights for one layer and direction, named as a single-layer cell names them."""
+        return {
+            f"{name}_l0": getattr(self.rnn, f"{name}_l{layer}{suffix}")
+            for name in ("weight_ih", "weight_hh", "bias_ih", "bias_hh")
+        }

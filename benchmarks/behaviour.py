@@ -128,7 +128,7 @@ def retail_split(folder: Path) -> tuple[Path, Path, int]:
 def bench_retail(args: argparse.Namespace, folder: Path) -> list[str]:
     train, test, events = retail_split(folder)
     settings = {"epochs": args.epochs, "batch_size": args.retail_batch_size, "hidden": args.retail_hidden, "embedding_dim": args.retail_hidden, "dropout": args.retail_dropout}  # None: the task's default
-    result = run(train, test, settings, {"top_k": 20, "max_length": args.retail_max_length}, folder, {"score_from": RETAIL_CUT})
+    result = run(train, test, settings, {"top_k": 20, "max_length": args.retail_max_length, "ties": args.retail_ties}, folder, {"score_from": RETAIL_CUT})
     m = result.metrics
     rows = [
         "| model | Recall@20 | MRR@20 | NDCG@20 | Acc@1 | targets |",
@@ -159,6 +159,7 @@ def main() -> None:
     parser.add_argument("--retail-max-length", type=int, default=50, help="Online Retail window length (default 50: more, shorter windows, more updates per epoch)")
     parser.add_argument("--retail-hidden", type=int, help="Online Retail hidden and embedding size (default: the task's, 100 and 64)")
     parser.add_argument("--retail-dropout", type=float, help="Online Retail dropout (default: the task's, 0.1)")
+    parser.add_argument("--retail-ties", choices=("file", "shuffle"), default="file", help="order of one invoice's lines, which share a timestamp: file order (default) or shuffled per customer")
     parser.add_argument("--threads", type=int, default=1, help="torch CPU threads (default 1)")
     args = parser.parse_args()
 

@@ -198,3 +198,41 @@ def test_a_bidirectional_model_is_refused(data: Path, tmp_path: Path):
     result = run_seqtool("run", "behaviour", "train", str(data / "test.csv"), "-o", str(tmp_path / "m"), "--bidirectional", "-q")
     assert result.returncode == 1
     assert "drop --bidirectional" in result.stderr
+
+
+def basket_rows(users: int) -> list[dict[str, str]]:
+    """Each user buys the same four items on four days; every basket lists them in one fixed
+    (catalogue) order under one timestamp."""
+    return [
+        {"user_id": f"b{u}", "timestamp": (START + timedelta(days=day)).isoformat(), "event": item}
+        for u in range(users) for day in range(4) for item in "abcd"
+    ]
+
+
+def test_ties_shuffle_hides_the_file_order_of_a_basket_and_the_model_remembers_it(tmp_path: Path):
+    data = write_csv(tmp_path / "baskets.csv", basket_rows(30))
+    markov_at_1 = {}
+    for ties in ("file", "shuffle"):
+        path = tmp_path / f"{ties}.model"
+        result = run_seqtool("run", "behaviour", "train", str(data), "-o", str(path), "--epochs", "1", "--ties", ties, *TINY)
+        assert result.returncode == 0, result.stderr
+        metrics = evaluate(path, data)  # no --ties: the model's own choice
+        markov_at_1[ties] = metrics["baselines"]["markov (1st order)"]["recall@1"]
+        asked = evaluate(path, data, "--ties", ties)
+        assert asked["mrr"] == pytest.approx(metrics["mrr"])
+        assert asked["baselines"]["markov (1st order)"] == pytest.approx(metrics["baselines"]["markov (1st order)"])
+    assert markov_at_1["file"] == 1.0, "in file order every item has one successor"
+    assert markov_at_1["shuffle"] < 0.6
+
+
+def test_shuffle_ties_permutes_only_equal_times_and_the_same_way_every_time():
+    from seqtool_behaviour.events import History, shuffle_ties
+
+    times = [1.0] * 6 + [2.0] + [3.0] * 6
+    events = [f"e{i}" for i in range(len(times))]
+    shuffled = [History("u1", list(events), "f:1", list(times)) for _ in range(2)]
+    for history in shuffled:
+        shuffle_ties(history)
+    assert shuffled[0].events == shuffled[1].events != events
+    assert sorted(shuffled[0].events[:6]) == events[:6] and shuffled[0].events[6] == "e6"
+    assert sorted(shuffled[0].events[7:]) == sorted(events[7:])

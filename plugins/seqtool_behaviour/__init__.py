@@ -13,7 +13,7 @@ import click
 
 import seqtool
 from seqtool import SampleData, Task, option
-from seqtool_behaviour.events import parse_duration, parse_moment
+from seqtool_behaviour.events import TIES, parse_duration, parse_moment
 
 SAMPLES = Path(__file__).parent / "sample_data"
 
@@ -71,6 +71,7 @@ TASK = Task(
         option("--time-col", help="Column with the timestamp: ISO-8601 or unix s/ms (found automatically: timestamp, time, date...; none: file order)."),
         option("--event-col", help="Column with the event (found automatically: event, item, item_id, action...)."),
         option("--session-gap", type=Duration(), help="Split a user's history where events are further apart than this (30m, 2h, 1d)."),
+        option("--ties", type=click.Choice(TIES), help="Order of events with the same timestamp: file (as listed, the default) or shuffle (seeded per user: for baskets, whose file order is not behaviour). A model remembers its training choice."),
         option("--min-count", verbs=("train",), type=click.IntRange(1), help="Events seen fewer times in training become 'unknown' (default 1)."),
         option("--max-length", type=click.IntRange(2), help="Longest window read at once; longer histories are read in overlapping windows (default 200)."),
         option("--top-k", verbs=("evaluate", "predict", "demo"), type=click.IntRange(1), help="Events to rank and score: Recall/MRR/NDCG@k, k predictions per user (default 20)."),

@@ -40,6 +40,7 @@ class BehaviourAdapter(Adapter):
         self.popularity: Popularity | None = None
         self.markov: Markov | None = None
         self.columns: Columns | None = None
+        self.ties = options.get("ties") or "file"
         self.reader: HistoryReader | None = None
         self.single_event = 0
         self.unknown_events = 0
@@ -47,7 +48,7 @@ class BehaviourAdapter(Adapter):
     # -- state ---------------------------------------------------------------------------------
 
     def fit(self, records: Sequence[Record]) -> None:
-        reader = HistoryReader(self.options)
+        reader = HistoryReader(self.options, ties=self.ties)
         histories = [h for sessions in reader.read(records) for h in sessions]
         self.columns = reader.columns  # what evaluate and predict look for first
         self.vocabulary = Vocabulary.build((h.events for h in histories), min_count=self.options.get("min_count") or 1)
@@ -61,6 +62,7 @@ class BehaviourAdapter(Adapter):
     def state(self) -> dict[str, Any]:
         return {
             "columns": self.columns.state() if self.columns else None,
+            "ties": self.ties,
             "vocabulary": self.vocabulary.state(),
             "popularity": self.popularity.state(),
             "markov": self.markov.state(),
@@ -68,6 +70,7 @@ class BehaviourAdapter(Adapter):
 
     def load_state(self, state: Mapping[str, Any]) -> None:
         self.columns = Columns(**state["columns"]) if state["columns"] else None
+        self.ties = self.options.get("ties") or state["ties"]  # as trained, unless asked
         self.vocabulary = Vocabulary.from_state(state["vocabulary"])
         self.popularity = Popularity(state["popularity"])
         self.markov = Markov.from_state(state["markov"], len(self.vocabulary))
@@ -87,7 +90,7 @@ class BehaviourAdapter(Adapter):
         return self.options.get("max_length") or DEFAULT_MAX_LENGTH
 
     def examples(self, records: Iterable[Record], *, labelled: bool) -> Iterator[Example]:
-        self.reader = HistoryReader(self.options, self.columns)
+        self.reader = HistoryReader(self.options, self.columns, self.ties)
         for sessions in self.reader.read(records):
             if labelled:
                 for history in sessions:

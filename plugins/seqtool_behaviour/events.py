@@ -6,6 +6,7 @@ No torch here: this is plain parsing, shared by ``fit`` (the whole log in memory
 
 from __future__ import annotations
 
+import random
 import re
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
@@ -99,16 +100,39 @@ def parse_time(value: Any, source: str, column: str) -> float:
         raise DataError(f"{source}: {error} in column {column!r}, or name another column with --time-col") from None
 
 
+#: how events with the same timestamp are ordered: as the file lists them, or shuffled
+TIES = ("file", "shuffle")
+
+
+def shuffle_ties(history: History) -> None:
+    """Puts each run of equal-time events in a random order seeded by the user id.
+
+    Lines of one invoice share a timestamp, and their file order is the order someone typed or
+    a catalogue listed them, not behaviour: shuffled, neither the model nor a baseline can learn
+    it, and the same user's basket comes out in the same order on every run and machine.
+    """
+    rng = random.Random(history.user)  # str seeds hash with SHA-512: no PYTHONHASHSEED dependence
+    start = 0
+    for end in range(1, len(history.times) + 1):
+        if end == len(history.times) or history.times[end] != history.times[start]:
+            run = history.events[start:end]
+            rng.shuffle(run)
+            history.events[start:end] = run
+            start = end
+
+
 class HistoryReader:
     """Turns records into :class:`History` objects, counting the rows it had to skip.
 
-    Events are ordered by time; equal times keep file order (a stable sort), which is the
-    documented tie-break. A sequence-per-line record (field ``text``) is one history on its own.
+    Events are ordered by time; equal times keep file order (a stable sort), the documented
+    tie-break, unless ``ties="shuffle"`` (see :func:`shuffle_ties`). A sequence-per-line record
+    (field ``text``) is one history on its own.
     """
 
-    def __init__(self, options: Mapping[str, Any], trained: Columns | None = None) -> None:
+    def __init__(self, options: Mapping[str, Any], trained: Columns | None = None, ties: str = "file") -> None:
         self.options = options
         self.trained = trained
+        self.ties = ties
         self.columns: Columns | None = None
         self.rows_without_user_or_event = 0
         gap = options.get("session_gap")
@@ -199,7 +223,10 @@ class HistoryReader:
             return History(user, events, first.source)
         times = [parse_time(r[columns.time], r.source, columns.time) for r in records]
         order = sorted(range(len(records)), key=times.__getitem__)  # stable: ties keep file order
-        return History(user, [events[i] for i in order], first.source, [times[i] for i in order])
+        history = History(user, [events[i] for i in order], first.source, [times[i] for i in order])
+        if self.ties == "shuffle":
+            shuffle_ties(history)
+        return history
 
     def _sessions(self, history: History) -> list[History]:
         if self.session_gap is None or not history.times:

@@ -57,7 +57,7 @@ def main() -> None:
         print("|---|---|---|---|")
         for label, processes, threads in [("1 process x 1 thread", 1, 1), ("1 process x 2 threads", 1, 2), ("torchrun 2 processes x 1 thread", 2, 1)]:
             card = train(data, valid, Path(folder) / "m.model", args.epochs, processes, threads)
-            epoch_seconds = sum(h["seconds"] for h in card["training"]["history"])
+            epoch_seconds = sum(h["seconds"] for h in card["training"]["members"][0]["history"])
             rate = args.examples * args.epochs / epoch_seconds
             print(f"| {label} | {card['training']['seconds']:.1f} | {epoch_seconds:.1f} | {rate:.0f} |", flush=True)
 

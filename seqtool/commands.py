@@ -29,6 +29,7 @@ _SETTING_HELP: dict[str, tuple[Any, str]] = {
     "patience": (click.IntRange(1), "Stop after this many epochs without a better validation metric."),
     "clip": (click.FloatRange(0, min_open=True), "Gradient-norm clipping."),
     "seed": (int, "Random seed: the same seed and data give the same model."),
+    "ensemble": (click.IntRange(1), "Train this many models from seeds seed, seed+1, ... and average their predictions (N times the training time)."),
     "device": (str, "auto (CUDA when present), cpu, cuda or cuda:N."),
 }
 

@@ -24,14 +24,14 @@ from seqtool.errors import DataError, Interrupted, ModelFileError, UsageError
 from seqtool.io.readers import input_format as resolve_input_format
 from seqtool.io.readers import read_records
 from seqtool.io.writers import WRITERS, open_output, output_format
-from seqtool.nn.model import SequenceModel
+from seqtool.nn.model import Ensemble, SequenceModel
 from seqtool.settings import Settings
 from seqtool.task import Adapter, Example, ModelSpec, Record, Task, resolve
 from seqtool.train import distributed
 from seqtool.train.artefact import load_model, save_model
 from seqtool.train.checkpoint import Checkpointer
 from seqtool.train.progress import Progress
-from seqtool.train.trainer import Trainer, resolve_device, seed_everything
+from seqtool.train.trainer import Trainer, resolve_device, seed_everything, validate
 
 HOLDOUT_FRACTION = 0.1
 
@@ -80,25 +80,38 @@ def train(
         if valid_examples:
             progress.say(f"no --valid given: {len(valid_examples)} of the training examples held out for early stopping")
     spec = adapter.model_spec()
-    model = SequenceModel(spec, settings)
-    adapter.initialise(model)
-    checkpointer = None
-    if checkpoint_dir:
-        fingerprint = {"task": task.name, "data": data, "valid": valid, "settings": settings.as_dict(), "options": adapter.options}
-        checkpointer = Checkpointer(checkpoint_dir, fingerprint)
-    trainer = Trainer(
-        model,
-        settings,
-        monitor=task.monitor if valid_examples else ("loss", "min"),
-        metrics=adapter.metrics,
-        progress=progress,
-        checkpointer=checkpointer,
-    )
-    try:
-        result = trainer.fit(train_examples, valid_examples, resume=resume)
-    except KeyboardInterrupt:
-        kept = f"the checkpoint of the last finished epoch is in {checkpoint_dir}; add --resume to continue" if checkpoint_dir else "no model written (--checkpoint-dir keeps progress across interruptions)"
-        raise Interrupted(f"training interrupted: {kept}") from None
+    members, results = [], []
+    for member in range(settings.ensemble):
+        if settings.ensemble > 1:
+            progress.say(f"member {member + 1} of {settings.ensemble} (seed {settings.seed + member})")
+        member_settings = settings.merged({"seed": settings.seed + member})
+        seed_everything(member_settings.seed)
+        model = SequenceModel(spec, member_settings)
+        adapter.initialise(model)
+        checkpointer = None
+        if checkpoint_dir:
+            fingerprint = {"task": task.name, "data": data, "valid": valid, "settings": settings.as_dict(), "options": adapter.options}
+            checkpointer = Checkpointer(checkpoint_dir, fingerprint, member)
+        trainer = Trainer(
+            model,
+            member_settings,
+            monitor=task.monitor if valid_examples else ("loss", "min"),
+            metrics=adapter.metrics,
+            progress=progress,
+            checkpointer=checkpointer,
+        )
+        # a later member of an interrupted ensemble may not have started: it starts afresh
+        resume_member = resume and (member == 0 or checkpointer.path.is_file())
+        try:
+            results.append(trainer.fit(train_examples, valid_examples, resume=resume_member))
+        except KeyboardInterrupt:
+            kept = f"the checkpoint of the last finished epoch is in {checkpoint_dir}; add --resume to continue" if checkpoint_dir else "no model written (--checkpoint-dir keeps progress across interruptions)"
+            raise Interrupted(f"training interrupted: {kept}") from None
+        members.append(model)
+    model = Ensemble(members)
+    metrics = results[0].best_metrics
+    if len(members) > 1 and valid_examples:
+        metrics = validate(model, valid_examples, settings.batch_size, trainer.device, adapter.metrics)
     model.eval()
     adapter.calibrate(model, train_examples)
     card = {
@@ -116,20 +129,22 @@ def train(
         "data": {"train": data, "valid": valid, "train_examples": len(train_examples), "valid_examples": len(valid_examples)},
         "processes": distributed.world_size(),
         "training": {
-            "best_epoch": result.best_epoch,
-            "stopped_early": result.stopped_early,
             "seconds": round(time.perf_counter() - started, 2),
-            "history": result.history,
+            "members": [
+                {"seed": settings.seed + member, "best_epoch": r.best_epoch, "stopped_early": r.stopped_early, "history": r.history}
+                for member, r in enumerate(results)
+            ],
         },
-        "metrics": _json_safe(result.best_metrics),
+        "metrics": _json_safe(metrics),
     }
     if distributed.is_main():
         save_model(output, model.state_dict(), card, adapter.state())
     for line in adapter.report():
         progress.say(line)
     monitor = trainer.monitor
-    best = result.best_metrics.get(monitor)
-    progress.say(f"saved {output} (best epoch {result.best_epoch}, valid {monitor} {best:.4f})" if best is not None else f"saved {output}")
+    best = metrics.get(monitor)
+    epochs = f"best epoch {', '.join(str(r.best_epoch) for r in results)}"
+    progress.say(f"saved {output} ({epochs}, valid {monitor} {best:.4f})" if best is not None else f"saved {output} ({epochs})")
     return card
 
 
@@ -142,14 +157,15 @@ def _hold_out(examples: list[Example], seed: int) -> tuple[list[Example], list[E
     return [examples[i] for i in order[cut:]], [examples[i] for i in order[:cut]]
 
 
-def load(task: Task, path: Path, options: Mapping[str, Any]) -> tuple[SequenceModel, Adapter, dict[str, Any]]:
+def load(task: Task, path: Path, options: Mapping[str, Any]) -> tuple[Ensemble, Adapter, dict[str, Any]]:
     """The model and adapter stored in ``path``; options given now override those from training."""
     card, adapter_state, weights = load_model(path)
     if card.get("task") != task.name:
         raise ModelFileError(f"{path}: a model for task {card.get('task')!r}; use `seqtool run {card.get('task')} ...`")
     adapter = task.adapter_class()({**card.get("options", {}), **{k: v for k, v in options.items() if v is not None}})
     adapter.load_state(adapter_state)
-    model = SequenceModel(ModelSpec(**card["model_spec"]), Settings().merged(card["settings"]))
+    settings = Settings().merged(card["settings"])
+    model = Ensemble([SequenceModel(ModelSpec(**card["model_spec"]), settings) for _ in range(settings.ensemble)])
     try:
         model.load_state_dict(weights)
     except RuntimeError as error:

@@ -62,7 +62,7 @@ def print_card(card: Mapping[str, Any]) -> None:
         "seqtool / torch": f"{card.get('seqtool_version')} / {card.get('torch_version')}",
         "parameters": card.get("parameters"),
         "trained on": f"{card['data']['train']} ({card['data']['train_examples']} examples)",
-        "best epoch": f"{card['training']['best_epoch']} of {len(card['training']['history'])} ({card['training']['seconds']} s)",
+        "best epoch": ", ".join(f"{m['best_epoch']} of {len(m['history'])}" for m in card["training"]["members"]) + f" ({card['training']['seconds']} s)",
     }
     console.print(_scalar_table("model", about))
     console.print(_scalar_table("settings", card["settings"]))

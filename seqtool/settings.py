@@ -29,6 +29,7 @@ class Settings:
     patience: int = 3
     clip: float = 5.0
     seed: int = 0
+    ensemble: int = 1
     device: str = "auto"
 
     def __post_init__(self) -> None:
@@ -45,6 +46,7 @@ class Settings:
             "lr": self.lr > 0,
             "patience": self.patience >= 1,
             "clip": self.clip > 0,
+            "ensemble": self.ensemble >= 1,
         }
         bad = [name for name, ok in checks.items() if not ok]
         if bad:

@@ -103,7 +103,7 @@ def test_resume_after_sigkill_gives_the_uninterrupted_weights(tmp_path, sentimen
     assert again.returncode == 0, again.stderr
     a, b = weights(straight), weights(resumed)
     assert all(torch.equal(a[k], b[k]) for k in a), "resumed run differs from the uninterrupted one"
-    history = load_model(resumed)[0]["training"]["history"]
+    history = load_model(resumed)[0]["training"]["members"][0]["history"]
     assert [h["epoch"] for h in history] == [1, 2, 3, 4]
 
 

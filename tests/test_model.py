@@ -2,19 +2,22 @@
 
 from __future__ import annotations
 
+import json
 import pickle
 import signal
 import subprocess
 import sys
+from pathlib import Path
 
 import pytest
 import torch
 from torch.nn.utils.rnn import pack_padded_sequence, pad_packed_sequence
 
+from conftest import run_seqtool
 from seqtool.data.batching import bucket_batches, collate, stream_batches
 from seqtool.errors import ModelFileError
 from seqtool.nn.encoder import RecurrentEncoder
-from seqtool.nn.model import SequenceModel
+from seqtool.nn.model import Ensemble, SequenceModel
 from seqtool.settings import Settings
 from seqtool.task import Example, ModelSpec
 from seqtool.train.artefact import load_model, read_card, save_model
@@ -235,3 +238,47 @@ def test_token_dropout_only_while_training_and_never_on_padding():
     assert not swapped[:, 4:].any(), "padding is never swapped"
     model.eval()
     assert not (model.embed(inputs) == unknown).all(-1).any()
+
+
+def test_an_ensemble_averages_log_probabilities_and_one_member_passes_through():
+    spec = ModelSpec("tokens", 10, "pooled", 3, "classify")
+    members = [SequenceModel(spec, Settings(hidden=4, embedding_dim=4, seed=s)).eval() for s in (0, 1)]
+    inputs, lengths = torch.randint(2, 10, (2, 5)), torch.tensor([5, 3])
+    alone = [member(inputs, lengths) for member in members]
+    expected = torch.stack([a.log_softmax(-1) for a in alone]).mean(0)
+    torch.testing.assert_close(Ensemble(members)(inputs, lengths), expected)
+    torch.testing.assert_close(Ensemble(members[:1])(inputs, lengths), alone[0])
+
+
+def test_an_ensemble_predicts_the_geometric_mean_of_its_members_trained_alone(tmp_path, sentiment_csv):
+    """Members differ only in their seed: trained inside an ensemble or alone, they are the same."""
+    texts = "a truly great film\nan awful boring film\nfilm number 7\n"
+    common = ["--valid", str(sentiment_csv), "--epochs", "2", "--hidden", "8", "--embedding-dim", "8", "-q"]
+
+    def probabilities(model: Path) -> torch.Tensor:
+        result = run_seqtool("run", "sentiment", "predict", "-m", str(model), input=texts)
+        assert result.returncode == 0, result.stderr
+        return torch.tensor([[row["probabilities"][label] for label in ("neg", "pos")] for row in map(json.loads, result.stdout.splitlines())])
+
+    models = {}
+    for name, extra in {"ensemble": ["--ensemble", "2"], "seed0": ["--seed", "0"], "seed1": ["--seed", "1"]}.items():
+        models[name] = tmp_path / f"{name}.model"
+        result = run_seqtool("run", "sentiment", "train", str(sentiment_csv), "-o", str(models[name]), *common, *extra)
+        assert result.returncode == 0, result.stderr
+    card = read_card(models["ensemble"])
+    assert [member["seed"] for member in card["training"]["members"]] == [0, 1]
+    geometric = (probabilities(models["seed0"]).log() + probabilities(models["seed1"]).log()).div(2).exp()
+    torch.testing.assert_close(probabilities(models["ensemble"]), geometric / geometric.sum(1, keepdim=True), atol=1e-5, rtol=0)
+
+
+def test_an_ensemble_checkpoints_each_member_and_resumes(tmp_path, sentiment_csv):
+    checkpoints, model = tmp_path / "ckpt", tmp_path / "m.model"
+    args = ["run", "sentiment", "train", str(sentiment_csv), "-o", str(model), "--ensemble", "2", "--epochs", "1",
+            "--hidden", "8", "--embedding-dim", "8", "-q", "--checkpoint-dir", str(checkpoints)]
+    assert run_seqtool(*args).returncode == 0
+    assert sorted(p.name for p in checkpoints.iterdir()) == ["checkpoint-1.pt", "checkpoint.pt"]
+    first = load_model(model)[2]
+    again = run_seqtool(*args, "--resume")
+    assert again.returncode == 0, again.stderr
+    for name, tensor in load_model(model)[2].items():
+        assert torch.equal(tensor, first[name]), name

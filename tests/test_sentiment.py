@@ -210,7 +210,7 @@ def test_embeddings_file_initialises_the_word_vectors(data: Path, tmp_path: Path
     assert result.returncode == 0, result.stderr
     _, adapter_state, weights = load_model(model)
     ids = {word: i + 2 for i, word in enumerate(adapter_state["vocabulary"]["tokens"])}
-    embedding = weights["embedding.weight"]
+    embedding = weights["members.0.embedding.weight"]
     for word, vector in vectors.items():
         assert embedding[ids[word]].tolist() == pytest.approx(vector, abs=1e-6)
     assert "zebra" not in ids  # words the data lacks are ignored, not added

@@ -1,6 +1,9 @@
-"""SequenceModel: the network every task trains, assembled from its ModelSpec and Settings."""
+"""SequenceModel: the network every task trains, assembled from its ModelSpec and Settings;
+Ensemble: one or more of them, trained from different seeds, answering as one."""
 
 from __future__ import annotations
+
+from typing import Sequence
 
 import torch
 import torch.nn.functional as F
@@ -81,3 +84,37 @@ class SequenceModel(nn.Module):
         if self.spec.objective == "classify":
             return F.cross_entropy(outputs, target)
         return F.mse_loss(outputs, target.view_as(outputs))
+
+
+class Ensemble(nn.Module):
+    """Members of one spec trained from different seeds, answering as one model.
+
+    Classifiers average their members' log-probabilities (a normalised geometric mean: the
+    softmax of the output is the ensemble's distribution); regressors average their values.
+    On small data, recurrent models that differ only in their seed disagree by points of
+    accuracy, and the average is better than a typical member (BENCHMARKS.md, sentiment).
+    Every model file holds an ensemble; a single member's outputs pass through unchanged.
+    """
+
+    def __init__(self, members: Sequence[SequenceModel]) -> None:
+        super().__init__()
+        self.members = nn.ModuleList(members)
+        self.spec: ModelSpec = members[0].spec
+
+    def forward(self, inputs: torch.Tensor, lengths: torch.Tensor) -> torch.Tensor:
+        return self._combine([member(inputs, lengths) for member in self.members])
+
+    def last_step(self, inputs: torch.Tensor, lengths: torch.Tensor) -> torch.Tensor:
+        """:meth:`SequenceModel.last_step`, combined over the members."""
+        return self._combine([member.last_step(inputs, lengths) for member in self.members])
+
+    def loss(self, outputs: torch.Tensor, batch: Batch) -> torch.Tensor:
+        return self.members[0].loss(outputs, batch)  # log-probabilities are logits to cross-entropy
+
+    def _combine(self, outputs: list[torch.Tensor]) -> torch.Tensor:
+        if len(outputs) == 1:
+            return outputs[0]
+        stacked = torch.stack(outputs)
+        if self.spec.objective == "classify":
+            return stacked.float().log_softmax(-1).mean(0)
+        return stacked.mean(0)

@@ -24,11 +24,12 @@ class Checkpointer:
     """Saves and restores the training state in ``directory``.
 
     ``fingerprint`` (task, data, settings) is stored with each checkpoint; resuming a different
-    run from it is refused rather than silently producing a mixed model.
+    run from it is refused rather than silently producing a mixed model. Member ``k`` > 0 of an
+    ensemble keeps its own ``checkpoint-k.pt`` next to the first member's ``checkpoint.pt``.
     """
 
-    def __init__(self, directory: Path, fingerprint: Mapping[str, Any]) -> None:
-        self.path = Path(directory) / FILE
+    def __init__(self, directory: Path, fingerprint: Mapping[str, Any], member: int = 0) -> None:
+        self.path = Path(directory) / (FILE if member == 0 else f"checkpoint-{member}.pt")
         self.fingerprint = json.dumps(fingerprint, sort_keys=True)
 
     def save(self, state: Mapping[str, Any]) -> None:

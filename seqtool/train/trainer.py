@@ -155,22 +155,8 @@ class Trainer:
         self.scaler.update()
         return loss
 
-    @torch.no_grad()
     def evaluate(self, examples: Sequence[Example]) -> dict[str, Any]:
-        """Loss and the task's metrics on ``examples``, in eval mode. Every process scores the
-        whole validation set, so any metric a task defines needs no cross-process reduction."""
-        self.model.eval()
-        metrics = self.new_metrics() if self.new_metrics else None
-        loss_sum, count = 0.0, 0
-        generator = torch.Generator()  # batches are not shuffled, so any generator will do
-        for indices in bucket_batches(examples, self.settings.batch_size, generator, shuffle=False):
-            batch = collate([examples[i] for i in indices], self.per_step).to(self.device)
-            outputs = self.model(batch.inputs, batch.lengths)
-            loss_sum += self.model.loss(outputs, batch).item() * len(batch)
-            count += len(batch)
-            if metrics:
-                metrics.update(outputs.float(), batch)
-        return {"loss": loss_sum / max(count, 1), **(metrics.compute() if metrics else {})}
+        return validate(self.model, examples, self.settings.batch_size, self.device, self.new_metrics)
 
     def _snapshot(self, epoch: int, state: "_EarlyStopping") -> dict[str, Any]:
         return {
@@ -193,6 +179,31 @@ class Trainer:
         torch.set_rng_state(snapshot["torch_rng"])
         state.load(snapshot["early_stopping"])
         return int(snapshot["epoch"])
+
+
+@torch.no_grad()
+def validate(
+    model: torch.nn.Module,
+    examples: Sequence[Example],
+    batch_size: int,
+    device: torch.device,
+    new_metrics: Callable[[], Metrics] | None = None,
+) -> dict[str, Any]:
+    """Loss and the task's metrics on ``examples``, in eval mode. Under torchrun every process
+    scores the whole validation set, so any metric a task defines needs no cross-process reduction."""
+    model.eval()
+    per_step = model.spec.output == "per_step"
+    metrics = new_metrics() if new_metrics else None
+    loss_sum, count = 0.0, 0
+    generator = torch.Generator()  # batches are not shuffled, so any generator will do
+    for indices in bucket_batches(examples, batch_size, generator, shuffle=False):
+        batch = collate([examples[i] for i in indices], per_step).to(device)
+        outputs = model(batch.inputs, batch.lengths)
+        loss_sum += model.loss(outputs, batch).item() * len(batch)
+        count += len(batch)
+        if metrics:
+            metrics.update(outputs.float(), batch)
+    return {"loss": loss_sum / max(count, 1), **(metrics.compute() if metrics else {})}
 
 
 class _EarlyStopping:

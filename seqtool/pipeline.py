@@ -31,7 +31,7 @@ from seqtool.train import distributed
 from seqtool.train.artefact import load_model, save_model
 from seqtool.train.checkpoint import Checkpointer
 from seqtool.train.progress import Progress
-from seqtool.train.trainer import Trainer, resolve_device, seed_everything, validate
+from seqtool.train.trainer import Trainer, resolve_device, scalars, seed_everything, validate
 
 HOLDOUT_FRACTION = 0.1
 
@@ -69,37 +69,30 @@ def train(
     if not records:
         raise DataError(f"{data}: no records to train on")
     adapter.fit(records)
-    train_examples = list(adapter.examples(records, labelled=True))
-    if not train_examples:
+    labelled = list(adapter.examples(records, labelled=True))
+    if not labelled:
         raise DataError(f"{data}: none of the {len(records)} records gave a usable training example")
-    seed_everything(settings.seed)
-    if valid:
-        valid_examples = list(adapter.examples(read(task, valid, input_format, encoding), labelled=True))
-    else:
-        train_examples, valid_examples = _hold_out(train_examples, settings.seed)
-        if valid_examples:
-            progress.say(f"no --valid given: {len(valid_examples)} of the training examples held out for early stopping")
+    shared_valid = list(adapter.examples(read(task, valid, input_format, encoding), labelled=True)) if valid else None
+    fingerprint = {"task": task.name, "data": data, "valid": valid, "settings": settings.as_dict(), "options": adapter.options}
     spec = adapter.model_spec()
-    members, results = [], []
+    members, results, splits = [], [], []
     for member in range(settings.ensemble):
-        if settings.ensemble > 1:
-            progress.say(f"member {member + 1} of {settings.ensemble} (seed {settings.seed + member})")
         member_settings = settings.merged({"seed": settings.seed + member})
+        # Without --valid each member holds out its own seeded tenth: together they learn from
+        # every example, and their different views of the data make them disagree usefully.
+        train_examples, valid_examples = (labelled, shared_valid) if valid else _hold_out(labelled, member_settings.seed)
+        splits.append((train_examples, valid_examples))
+        if member == 0 and not valid and valid_examples:
+            held = "each member holds out its own" if settings.ensemble > 1 else "held out"
+            progress.say(f"no --valid given: {len(valid_examples)} of the training examples {held} for early stopping")
+        if settings.ensemble > 1:
+            progress.say(f"member {member + 1} of {settings.ensemble} (seed {member_settings.seed})")
         seed_everything(member_settings.seed)
         model = SequenceModel(spec, member_settings)
         adapter.initialise(model)
-        checkpointer = None
-        if checkpoint_dir:
-            fingerprint = {"task": task.name, "data": data, "valid": valid, "settings": settings.as_dict(), "options": adapter.options}
-            checkpointer = Checkpointer(checkpoint_dir, fingerprint, member)
-        trainer = Trainer(
-            model,
-            member_settings,
-            monitor=task.monitor if valid_examples else ("loss", "min"),
-            metrics=adapter.metrics,
-            progress=progress,
-            checkpointer=checkpointer,
-        )
+        checkpointer = Checkpointer(checkpoint_dir, fingerprint, member) if checkpoint_dir else None
+        monitor = task.monitor if valid_examples else ("loss", "min")
+        trainer = Trainer(model, member_settings, monitor=monitor, metrics=adapter.metrics, progress=progress, checkpointer=checkpointer)
         # a later member of an interrupted ensemble may not have started: it starts afresh
         resume_member = resume and (member == 0 or checkpointer.path.is_file())
         try:
@@ -109,9 +102,13 @@ def train(
             raise Interrupted(f"training interrupted: {kept}") from None
         members.append(model)
     model = Ensemble(members)
-    metrics = results[0].best_metrics
-    if len(members) > 1 and valid_examples:
-        metrics = validate(model, valid_examples, settings.batch_size, trainer.device, adapter.metrics)
+    if len(members) == 1:
+        metrics = results[0].best_metrics
+    elif valid:
+        metrics = validate(model, shared_valid, settings.batch_size, trainer.device, adapter.metrics)
+    else:  # no example is unseen by every member: the members' own held-out scores, averaged
+        metrics = {name: sum(r.best_metrics[name] for r in results) / len(results) for name in scalars(results[0].best_metrics)}
+    train_examples, valid_examples = splits[0]
     model.eval()
     adapter.calibrate(model, train_examples)
     card = {
@@ -131,7 +128,7 @@ def train(
         "training": {
             "seconds": round(time.perf_counter() - started, 2),
             "members": [
-                {"seed": settings.seed + member, "best_epoch": r.best_epoch, "stopped_early": r.stopped_early, "history": r.history}
+                {"seed": settings.seed + member, "best_epoch": r.best_epoch, "stopped_early": r.stopped_early, "metrics": scalars(r.best_metrics), "history": r.history}
                 for member, r in enumerate(results)
             ],
         },
@@ -141,10 +138,9 @@ def train(
         save_model(output, model.state_dict(), card, adapter.state())
     for line in adapter.report():
         progress.say(line)
-    monitor = trainer.monitor
-    best = metrics.get(monitor)
+    best = metrics.get(monitor[0])
     epochs = f"best epoch {', '.join(str(r.best_epoch) for r in results)}"
-    progress.say(f"saved {output} ({epochs}, valid {monitor} {best:.4f})" if best is not None else f"saved {output} ({epochs})")
+    progress.say(f"saved {output} ({epochs}, valid {monitor[0]} {best:.4f})" if best is not None else f"saved {output} ({epochs})")
     return card
 
 

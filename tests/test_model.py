@@ -261,7 +261,7 @@ def test_an_ensemble_predicts_the_geometric_mean_of_its_members_trained_alone(tm
         return torch.tensor([[row["probabilities"][label] for label in ("neg", "pos")] for row in map(json.loads, result.stdout.splitlines())])
 
     models = {}
-    for name, extra in {"ensemble": ["--ensemble", "2"], "seed0": ["--seed", "0"], "seed1": ["--seed", "1"]}.items():
+    for name, extra in {"ensemble": ["--ensemble", "2"], "seed0": ["--seed", "0", "--ensemble", "1"], "seed1": ["--seed", "1", "--ensemble", "1"]}.items():
         models[name] = tmp_path / f"{name}.model"
         result = run_seqtool("run", "sentiment", "train", str(sentiment_csv), "-o", str(models[name]), *common, *extra)
         assert result.returncode == 0, result.stderr

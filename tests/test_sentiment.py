@@ -20,7 +20,7 @@ from conftest import run_seqtool
 POSITIVE = ["wonderful", "delightful", "superb", "charming", "brilliant", "moving"]
 NEGATIVE = ["dreadful", "tedious", "clumsy", "lifeless", "awful", "tiresome"]
 FILLER = ["the", "film", "story", "was", "really", "quite", "plot", "acting", "i", "thought", "it", "felt"]
-TINY = ("--hidden", "16", "--embedding-dim", "16", "-q")
+TINY = ("--hidden", "16", "--embedding-dim", "16", "--ensemble", "1", "-q")  # conftest's trained_sentiment keeps the default 3
 # Models this small train fastest on one thread; more only adds contention (a third of the CPU time).
 ONE_THREAD = {"OMP_NUM_THREADS": "1"}  # for the pipes built here; run_seqtool sets it itself
 

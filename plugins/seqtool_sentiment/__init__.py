@@ -27,7 +27,9 @@ TASK = Task(
     ),
     # Chosen on MR (benchmarks/sentiment.py): against hidden 128 / embedding 128 / batch 32 /
     # lr 2e-3, wider embeddings, a smaller recurrent layer and larger batches at a higher rate
-    # were as accurate and trained in fewer, cheaper steps.
+    # were as accurate and trained in fewer, cheaper steps. On MR's ten thousand sentences the
+    # seed alone moves one model's accuracy by up to 2.5 points; three averaged are steadier
+    # and about two points better, for three times the training time.
     defaults={
         "cell": "lstm",
         "bidirectional": True,
@@ -38,6 +40,7 @@ TASK = Task(
         "epochs": 10,
         "batch_size": 64,
         "lr": 5e-3,
+        "ensemble": 3,
     },
     monitor=("accuracy", "max"),
     options=[

@@ -115,7 +115,7 @@ class Trainer:
             record = {
                 "epoch": epoch,
                 "train_loss": train_loss,
-                "valid": _scalars(metrics),
+                "valid": scalars(metrics),
                 "lr": self.optimizer.param_groups[0]["lr"],
                 "seconds": round(time.perf_counter() - started, 3),
             }
@@ -242,6 +242,6 @@ class _EarlyStopping:
         self.result.best_metrics = json.loads(saved["best_metrics"])
 
 
-def _scalars(metrics: dict[str, Any]) -> dict[str, float]:
+def scalars(metrics: dict[str, Any]) -> dict[str, float]:
     """The numbers worth a line in the training history (not matrices or per-class tables)."""
     return {k: v for k, v in metrics.items() if isinstance(v, (int, float)) and not isinstance(v, bool)}

@@ -149,7 +149,11 @@ def bench_sst2() -> dict[str, list[Run]]:
 
 
 def table_rows(dataset: str, protocol: str, runs: dict[str, list[Run]]) -> list[str]:
-    names = {"seqtool": "seqtool sentiment (BiLSTM, defaults, from scratch)", "baseline": "TF-IDF 1-2 grams + logistic regression"}
+    from seqtool.plugins import registry
+
+    members = registry().task("sentiment").defaults.get("ensemble", 1)
+    model = f"{members} bi-LSTMs averaged" if members > 1 else "bi-LSTM"
+    names = {"seqtool": f"seqtool sentiment ({model}, defaults, from scratch)", "baseline": "TF-IDF 1-2 grams + logistic regression"}
     rows = []
     for key, label in names.items():
         accuracies = [r.accuracy * 100 for r in runs[key]]

@@ -140,7 +140,8 @@ def train(
         progress.say(line)
     best = metrics.get(monitor[0])
     epochs = f"best epoch {', '.join(str(r.best_epoch) for r in results)}"
-    progress.say(f"saved {output} ({epochs}, valid {monitor[0]} {best:.4f})" if best is not None else f"saved {output} ({epochs})")
+    scored = "members' mean valid" if len(results) > 1 and not valid else "valid"
+    progress.say(f"saved {output} ({epochs}, {scored} {monitor[0]} {best:.4f})" if best is not None else f"saved {output} ({epochs})")
     return card
 
 

@@ -1,6 +1,6 @@
 """Sentiment accuracy on real reviews: the plugin (from scratch, its defaults) against TF-IDF + LR.
 
-    python -m benchmarks.sentiment [--only mr|sst2] [--folds 10] [--max-folds N] [--threads 1]
+    python -m benchmarks.sentiment [--only mr|sst2] [--folds 10] [--max-folds N] [--ensemble N] [--seed N] [--threads 1]
 
 - MR (rt-polarity, Pang & Lee 2005): 10-fold cross-validation with a seeded random fold
   assignment, as the literature does (there is no official split). The files are latin-1 and are
@@ -78,8 +78,9 @@ def write_jsonl(path: Path, rows: list[tuple[str, str]]) -> Path:
 # -- the two models ------------------------------------------------------------------------------
 
 
-def train_seqtool(train_file: Path, test_file: Path, folder: Path) -> Run:
-    """seqtool's pipeline with the sentiment task's defaults, as the CLI's train + evaluate run it."""
+def train_seqtool(train_file: Path, test_file: Path, folder: Path, overrides: dict[str, int]) -> Run:
+    """seqtool's pipeline with the sentiment task's defaults (``overrides``: --ensemble, --seed),
+    as the CLI's train + evaluate run it."""
     from seqtool import pipeline
     from seqtool.plugins import registry
     from seqtool.settings import Settings
@@ -87,7 +88,7 @@ def train_seqtool(train_file: Path, test_file: Path, folder: Path) -> Run:
     task = registry().task("sentiment")
     model = folder / "sentiment.model"
     started = time.perf_counter()
-    card = pipeline.train(task, str(train_file), None, model, Settings().merged(task.defaults), {}, quiet=True)
+    card = pipeline.train(task, str(train_file), None, model, Settings().merged(task.defaults).merged(overrides), {}, quiet=True)
     seconds = time.perf_counter() - started
     with contextlib.redirect_stdout(io.StringIO()):
         report = pipeline.evaluate(task, model, str(test_file), {}, as_json=True, quiet=True)
@@ -111,26 +112,26 @@ def train_baseline(train: list[tuple[str, str]], test: list[tuple[str, str]]) ->
     return Run(accuracy, seconds)
 
 
-def both(train: list[tuple[str, str]], test: list[tuple[str, str]], train_file: Path | None = None, test_file: Path | None = None) -> tuple[Run, Run]:
+def both(train: list[tuple[str, str]], test: list[tuple[str, str]], overrides: dict[str, int], train_file: Path | None = None, test_file: Path | None = None) -> tuple[Run, Run]:
     with tempfile.TemporaryDirectory(prefix="seqtool-bench-") as name:
         folder = Path(name)
         train_file = train_file or write_jsonl(folder / "train.jsonl", train)
         test_file = test_file or write_jsonl(folder / "test.jsonl", test)
-        seqtool_run = train_seqtool(train_file, test_file, folder)
+        seqtool_run = train_seqtool(train_file, test_file, folder, overrides)
     return seqtool_run, train_baseline(train, test)
 
 
 # -- benchmarks ----------------------------------------------------------------------------------
 
 
-def bench_mr(folds: int, max_folds: int | None) -> dict[str, list[Run]]:
+def bench_mr(folds: int, max_folds: int | None, overrides: dict[str, int]) -> dict[str, list[Run]]:
     sentences = read_mr()
     runs: dict[str, list[Run]] = {"seqtool": [], "baseline": []}
     for k, held_out in enumerate(mr_folds(len(sentences), folds)[:max_folds]):
         test_ids = set(held_out)
         train = [s for i, s in enumerate(sentences) if i not in test_ids]
         test = [sentences[i] for i in held_out]
-        seqtool_run, baseline_run = both(train, test)
+        seqtool_run, baseline_run = both(train, test, overrides)
         runs["seqtool"].append(seqtool_run)
         runs["baseline"].append(baseline_run)
         print(
@@ -142,16 +143,16 @@ def bench_mr(folds: int, max_folds: int | None) -> dict[str, list[Run]]:
     return runs
 
 
-def bench_sst2() -> dict[str, list[Run]]:
-    seqtool_run, baseline_run = both(read_tsv(SST2["train"]), read_tsv(SST2["dev"]), SST2["train"], SST2["dev"])
+def bench_sst2(overrides: dict[str, int]) -> dict[str, list[Run]]:
+    seqtool_run, baseline_run = both(read_tsv(SST2["train"]), read_tsv(SST2["dev"]), overrides, SST2["train"], SST2["dev"])
     print(f"SST-2: seqtool {seqtool_run.accuracy:.4f}, baseline {baseline_run.accuracy:.4f}", file=sys.stderr, flush=True)
     return {"seqtool": [seqtool_run], "baseline": [baseline_run]}
 
 
-def table_rows(dataset: str, protocol: str, runs: dict[str, list[Run]]) -> list[str]:
+def table_rows(dataset: str, protocol: str, runs: dict[str, list[Run]], overrides: dict[str, int]) -> list[str]:
     from seqtool.plugins import registry
 
-    members = registry().task("sentiment").defaults.get("ensemble", 1)
+    members = overrides.get("ensemble") or registry().task("sentiment").defaults.get("ensemble", 1)
     model = f"{members} bi-LSTMs averaged" if members > 1 else "bi-LSTM"
     names = {"seqtool": f"seqtool sentiment ({model}, defaults, from scratch)", "baseline": "TF-IDF 1-2 grams + logistic regression"}
     rows = []
@@ -169,8 +170,11 @@ def main() -> None:
     parser.add_argument("--only", choices=("mr", "sst2"), help="run one data set")
     parser.add_argument("--folds", type=int, default=10, help="MR cross-validation folds (default 10)")
     parser.add_argument("--max-folds", type=int, help="stop after this many MR folds (for a quick look)")
+    parser.add_argument("--ensemble", type=int, help="members to train and average (default: the task's, 3)")
+    parser.add_argument("--seed", type=int, help="first member's seed (default 0)")
     parser.add_argument("--threads", type=int, default=1, help="torch CPU threads (default 1)")
     args = parser.parse_args()
+    overrides = {name: value for name, value in (("ensemble", args.ensemble), ("seed", args.seed)) if value is not None}
 
     if located("sentiment") is None:
         return
@@ -187,9 +191,9 @@ def main() -> None:
     if args.only in (None, "mr"):
         folds_run = min(args.folds, args.max_folds or args.folds)
         protocol = f"{args.folds}-fold CV" + (f" ({folds_run} folds run)" if folds_run < args.folds else "")
-        rows += table_rows("MR", protocol, bench_mr(args.folds, args.max_folds))
+        rows += table_rows("MR", protocol, bench_mr(args.folds, args.max_folds, overrides), overrides)
     if args.only in (None, "sst2"):
-        rows += table_rows("SST-2", "train -> dev", bench_sst2())
+        rows += table_rows("SST-2", "train -> dev", bench_sst2(overrides), overrides)
     print("| data | protocol | model | accuracy % | train s per split | train s total |")
     print("|---|---|---|---|---|---|")
     print("\n".join(rows))

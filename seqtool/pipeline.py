@@ -75,13 +75,16 @@ def train(
     shared_valid = list(adapter.examples(read(task, valid, input_format, encoding), labelled=True)) if valid else None
     fingerprint = {"task": task.name, "data": data, "valid": valid, "settings": settings.as_dict(), "options": adapter.options}
     spec = adapter.model_spec()
-    members, results, splits = [], [], []
-    for member in range(settings.ensemble):
-        member_settings = settings.merged({"seed": settings.seed + member})
+
+    def split(seed: int) -> tuple[list[Example], list[Example]]:
         # Without --valid each member holds out its own seeded tenth: together they learn from
         # every example, and their different views of the data make them disagree usefully.
-        train_examples, valid_examples = (labelled, shared_valid) if valid else _hold_out(labelled, member_settings.seed)
-        splits.append((train_examples, valid_examples))
+        return (labelled, shared_valid) if valid else _hold_out(labelled, seed)
+
+    members, results = [], []
+    for member in range(settings.ensemble):
+        member_settings = settings.merged({"seed": settings.seed + member})
+        train_examples, valid_examples = split(member_settings.seed)
         if member == 0 and not valid and valid_examples:
             held = "each member holds out its own" if settings.ensemble > 1 else "held out"
             progress.say(f"no --valid given: {len(valid_examples)} of the training examples {held} for early stopping")
@@ -108,7 +111,7 @@ def train(
         metrics = validate(model, shared_valid, settings.batch_size, trainer.device, adapter.metrics)
     else:  # no example is unseen by every member: the members' own held-out scores, averaged
         metrics = {name: sum(r.best_metrics[name] for r in results) / len(results) for name in scalars(results[0].best_metrics)}
-    train_examples, valid_examples = splits[0]
+    train_examples, valid_examples = split(settings.seed)  # the first member's: calibration and the card use it
     model.eval()
     adapter.calibrate(model, train_examples)
     card = {

@@ -26,7 +26,7 @@ import torch.nn.functional as F
 from seqtool.data.batching import bucket_batches, collate
 from seqtool.nn.model import SequenceModel
 from seqtool.settings import Settings
-from seqtool.task import Example, ModelSpec
+from seqtool.types import Example, ModelSpec
 from seqtool.train.trainer import Trainer, seed_everything
 
 SPEC = ModelSpec("tokens", 5000, "pooled", 2, "classify")

@@ -24,29 +24,43 @@ API_VERSION = "1.0"
 hookimpl = pluggy.HookimplMarker("seqtool")
 
 from seqtool.errors import DataError, SeqtoolError  # noqa: E402
-from seqtool.task import (  # noqa: E402
-    Adapter,
-    Example,
-    ModelSpec,
-    Record,
-    SampleData,
-    Task,
-    option,
-)
+from seqtool.types import Batch, Example, Metrics, ModelSpec, Record  # noqa: E402
+from seqtool.task import Adapter, SampleData, Task, option  # noqa: E402
 from seqtool.data.columns import find_column  # noqa: E402
 from seqtool.data.vocabulary import Vocabulary  # noqa: E402
+
+#: Public names that need torch, imported on first use so ``import seqtool`` stays light.
+_LAZY = {
+    "collate": "seqtool.data.batching",
+    "ClassificationMetrics": "seqtool.train.metrics",
+    "RegressionMetrics": "seqtool.train.metrics",
+}
+
+
+def __getattr__(name: str) -> object:
+    if name in _LAZY:
+        import importlib
+
+        return getattr(importlib.import_module(_LAZY[name]), name)
+    raise AttributeError(f"module 'seqtool' has no attribute {name!r}")
+
 
 __all__ = [
     "API_VERSION",
     "Adapter",
+    "Batch",
+    "ClassificationMetrics",
     "DataError",
     "Example",
+    "Metrics",
     "ModelSpec",
     "Record",
+    "RegressionMetrics",
     "SampleData",
     "SeqtoolError",
     "Task",
     "Vocabulary",
+    "collate",
     "find_column",
     "hookimpl",
     "option",

@@ -21,55 +21,14 @@ from typing import TYPE_CHECKING, Any, Callable, Iterable, Iterator, Literal, Ma
 
 import click
 
+from seqtool.types import Batch, Example, Metrics, ModelSpec, Record
+
 if TYPE_CHECKING:
     import torch
 
-    from seqtool.data.batching import Batch
     from seqtool.io.writers import Writer
-    from seqtool.train.metrics import Metrics
 
 VERBS = ("demo", "train", "evaluate", "predict")
-
-
-class Record(dict):
-    """One input record: a plain dict of fields, plus ``source`` ("file:line") for error messages."""
-
-    def __init__(self, fields: Mapping[str, Any] = (), source: str = "") -> None:
-        super().__init__(fields)
-        self.source = source
-
-
-@dataclass
-class Example:
-    """One encoded sequence, ready for batching.
-
-    ``inputs`` is ``[T]`` int64 token ids or ``[T, F]`` float32 features. ``target`` is a scalar
-    (pooled classification), ``[K]`` (pooled regression), ``[T]`` (per-step classes) or ``[T, K]``
-    (per-step values). ``step_mask`` (``[T]`` bool) marks which steps count in the loss and the
-    metrics of a per-step task; padding never counts. ``meta`` passes through untouched to
-    :meth:`Adapter.decode` (an id, the original text, a timestamp...).
-    """
-
-    inputs: "torch.Tensor"
-    target: "torch.Tensor | None" = None
-    step_mask: "torch.Tensor | None" = None
-    meta: Any = None
-
-    def __len__(self) -> int:
-        return int(self.inputs.shape[0])
-
-
-@dataclass(frozen=True)
-class ModelSpec:
-    """The shape of the network the core builds for a task: input -> RecurrentEncoder -> head."""
-
-    input: Literal["tokens", "features"]
-    #: vocabulary size for token input (id 0 is padding), features per step otherwise
-    input_size: int
-    output: Literal["pooled", "per_step"]
-    #: number of classes, or of values predicted per sequence / per step
-    output_size: int
-    objective: Literal["classify", "regress"]
 
 
 @dataclass(frozen=True)

@@ -44,7 +44,7 @@ RANKS = textwrap.dedent('''
     import os, sys, torch, torch.distributed as dist
     from seqtool.nn.model import SequenceModel
     from seqtool.settings import Settings
-    from seqtool.task import Example, ModelSpec
+    from seqtool.types import Example, ModelSpec
     from seqtool.train import distributed
     from seqtool.train.trainer import Trainer, seed_everything
 

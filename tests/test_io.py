@@ -15,7 +15,7 @@ from seqtool.io.writers import WRITERS, open_output, output_format
 
 
 def read(path, fmt, **kw):
-    return [(dict(r), r.source) for r in read_records(str(path), fmt, **kw)]
+    return [(dict(r), r.where) for r in read_records(str(path), fmt, **kw)]
 
 
 def test_csv_tsv_with_quotes_and_line_numbers(tmp_path):

@@ -19,7 +19,7 @@ from seqtool.errors import ModelFileError
 from seqtool.nn.encoder import RecurrentEncoder
 from seqtool.nn.model import Ensemble, SequenceModel
 from seqtool.settings import Settings
-from seqtool.task import Example, ModelSpec
+from seqtool.types import Example, ModelSpec
 from seqtool.train.artefact import load_model, read_card, save_model
 from seqtool.train.trainer import Trainer, seed_everything
 

@@ -8,7 +8,7 @@ from typing import Any, Iterable, Iterator, Mapping, Sequence
 import torch
 
 from seqtool import Adapter, DataError, Example, ModelSpec, Record, SeqtoolError, Vocabulary
-from seqtool.data.batching import Batch
+from seqtool import Batch
 from seqtool_behaviour.events import Columns, History, HistoryReader, parse_moment
 from seqtool_behaviour.ranking import FIRST_REAL_ID, Markov, Popularity, RankingMetrics
 
@@ -53,7 +53,7 @@ class BehaviourAdapter(Adapter):
         self.columns = reader.columns  # what evaluate and predict look for first
         self.vocabulary = Vocabulary.build((h.events for h in histories), min_count=self.options.get("min_count") or 1)
         if len(self.vocabulary) <= FIRST_REAL_ID:
-            raise DataError(f"{records[0].source.rsplit(':', 1)[0]}: no event is seen --min-count times; lower --min-count")
+            raise DataError(f"{records[0].path}: no event is seen --min-count times; lower --min-count")
         size = len(self.vocabulary)
         sequences = [ids for ids in (self.vocabulary.encode(h.events) for h in histories) if len(ids) > 1]
         self.popularity = Popularity.fit(sequences, size)

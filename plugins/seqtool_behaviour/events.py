@@ -53,7 +53,7 @@ class Columns:
             known = getattr(trained, name) if trained else None
             if given is None and known in record:
                 return known
-            return find_column(record, given, candidates, what=what, flag=f"--{name}-col", source=record.source, required=required)
+            return find_column(record, given, candidates, what=what, flag=f"--{name}-col", source=record.where, required=required)
 
         return cls(
             user=column("user", USER_COLUMNS, "user or session id"),
@@ -180,11 +180,11 @@ class HistoryReader:
                 continue
             if user != current_user:
                 if current_user is not None:
-                    finished[current_user] = current[0].source
+                    finished[current_user] = current[0].where
                     yield current
                 if user in finished:
                     raise DataError(
-                        f"{record.source}: user {user!r} appears again after other users (first at {finished[user]}); "
+                        f"{record.where}: user {user!r} appears again after other users (first at {finished[user]}); "
                         "the log is read one user at a time, so sort it by user keeping time order "
                         "(the header, then the rest through `sort -s -t, -k1,1`), or pass --unsorted to group it in memory "
                         "(roughly 1 KB per event)"
@@ -215,15 +215,15 @@ class HistoryReader:
         first = records[0]
         if self._is_line(first):
             events = first[LINE_FIELD].split()
-            return History(first.source.rsplit(":", 1)[-1], events, first.source) if events else None
+            return History(str(first.line), events, first.where) if events else None
         columns = self.columns
         user = str(first[columns.user]).strip()
         events = [str(r[columns.event]).strip() for r in records]
         if columns.time is None:
-            return History(user, events, first.source)
-        times = [parse_time(r[columns.time], r.source, columns.time) for r in records]
+            return History(user, events, first.where)
+        times = [parse_time(r[columns.time], r.where, columns.time) for r in records]
         order = sorted(range(len(records)), key=times.__getitem__)  # stable: ties keep file order
-        history = History(user, [events[i] for i in order], first.source, [times[i] for i in order])
+        history = History(user, [events[i] for i in order], first.where, [times[i] for i in order])
         if self.ties == "shuffle":
             shuffle_ties(history)
         return history

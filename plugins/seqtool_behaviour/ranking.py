@@ -8,7 +8,7 @@ from typing import Any
 
 import torch
 
-from seqtool.data.batching import Batch
+from seqtool import Batch
 
 #: ids 0 (padding) and 1 (unknown) are never recommended; an unknown target is always a miss
 FIRST_REAL_ID = 2

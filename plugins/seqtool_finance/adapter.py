@@ -10,8 +10,8 @@ from typing import Any, Iterable, Iterator, Mapping, Sequence
 import torch
 
 from seqtool import Adapter, DataError, Example, ModelSpec, Record
-from seqtool.data.batching import Batch, collate
-from seqtool.train.metrics import RegressionMetrics
+from seqtool import Batch, collate
+from seqtool import RegressionMetrics
 from seqtool_finance import transforms
 from seqtool_finance.metrics import AnomalyMetrics
 from seqtool_finance.rows import Columns, Row, find_columns
@@ -74,7 +74,7 @@ class FinanceAdapter(Adapter):
         raw = Sequencer(self._columns_for, [], None, 0, skip_bad=self._skip_bad(), sort=False)
         rows = list(raw.rows(records))
         if not rows:
-            raise DataError(f"{records[0].source.rpartition(':')[0]}: no usable rows to train on")
+            raise DataError(f"{records[0].path}: no usable rows to train on")
         self.columns = raw.columns
         given = self.options.get("transform") or "auto"
         self.transform_names = [
@@ -88,7 +88,7 @@ class FinanceAdapter(Adapter):
             if count < self.window + lead + 2:
                 where = f"series {symbol!r}" if symbol else "the series"
                 raise DataError(
-                    f"{records[0].source.rpartition(':')[0]}: {where} has {count} rows, too few for a {self.window}-row window "
+                    f"{records[0].path}: {where} has {count} rows, too few for a {self.window}-row window "
                     f"(at least {self.window + lead + 2} needed); give more rows or a smaller --window"
                 )
 

@@ -11,7 +11,7 @@ from typing import TYPE_CHECKING, Any
 import torch
 
 from seqtool import DataError
-from seqtool.data.batching import Batch
+from seqtool import Batch
 from seqtool_finance import nab
 from seqtool_finance.labels import load_windows, windows_for
 

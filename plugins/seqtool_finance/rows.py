@@ -52,7 +52,7 @@ def find_columns(record: Record, options: Mapping[str, Any], trained: Columns | 
         given = options.get(key)
         if given is None and remembered in record:
             return remembered
-        return find_column(fields, given, candidates, what=what, flag=flag, source=record.source, required=required)
+        return find_column(fields, given, candidates, what=what, flag=flag, source=record.where, required=required)
 
     time = pick("--time-col", "time_col", TIME_COLUMNS, "timestamp", trained and trained.time)
     symbol = pick("--symbol-col", "symbol_col", SYMBOL_COLUMNS, "symbol", trained and trained.symbol, required=False)
@@ -60,11 +60,11 @@ def find_columns(record: Record, options: Mapping[str, Any], trained: Columns | 
     if given_values is None and trained and all(v in record for v in trained.values):
         values = trained.values
     elif given_values is not None:
-        values = tuple(find_column(fields, v.strip(), (), what="values", flag="--value-col", source=record.source) for v in given_values.split(","))
+        values = tuple(find_column(fields, v.strip(), (), what="values", flag="--value-col", source=record.where) for v in given_values.split(","))
     else:
-        values = (find_column(fields, None, VALUE_COLUMNS, what="value", flag="--value-col", source=record.source),)
+        values = (find_column(fields, None, VALUE_COLUMNS, what="value", flag="--value-col", source=record.where),)
     if trained and len(values) != len(trained.values):
-        raise DataError(f"{record.source}: the model was trained on {len(trained.values)} value column(s) ({', '.join(trained.values)}); name as many with --value-col")
+        raise DataError(f"{record.where}: the model was trained on {len(trained.values)} value column(s) ({', '.join(trained.values)}); name as many with --value-col")
     return Columns(time, values, symbol)
 
 
@@ -96,10 +96,10 @@ def parse_row(record: Record, columns: Columns) -> Row:
         try:
             number = float(text)
         except ValueError:
-            raise BadValue(f"{record.source}: {column} is {text!r}, not a number; fix the row or pass --on-bad skip") from None
+            raise BadValue(f"{record.where}: {column} is {text!r}, not a number; fix the row or pass --on-bad skip") from None
         if not math.isfinite(number):
-            raise BadValue(f"{record.source}: {column} is {text!r}; NaN and infinity cannot be scored; fix the row or pass --on-bad skip")
+            raise BadValue(f"{record.where}: {column} is {text!r}; NaN and infinity cannot be scored; fix the row or pass --on-bad skip")
         values.append(number)
     symbol = str(record.get(columns.symbol, "")).strip() if columns.symbol else ""
     stamp = str(record.get(columns.time, ""))
-    return Row(symbol, stamp.strip(), parse_time(stamp, record.source), tuple(values), record.source)
+    return Row(symbol, stamp.strip(), parse_time(stamp, record.where), tuple(values), record.where)

@@ -7,7 +7,7 @@ from typing import Any, Iterable, Iterator, Mapping, Sequence
 import torch
 
 from seqtool import Adapter, DataError, Example, ModelSpec, Record
-from seqtool.data.batching import Batch
+from seqtool import Batch
 from seqtool_protein.chains import Chain, chains
 from seqtool_protein.features import FEATURES, InvalidResidue, encode
 from seqtool_protein.metrics import SecondaryStructureMetrics
@@ -35,7 +35,7 @@ class ProteinAdapter(Adapter):
             labels = [chain.states or "" for chain in self._chains(records, labelled=True)]
             if labels and all(is_three_state(text) for text in labels):
                 raise DataError(
-                    f"{records[0].source.split(':')[0]}: --states 8 needs DSSP 8-state labels (H G I E B T S C), "
+                    f"{records[0].path}: --states 8 needs DSSP 8-state labels (H G I E B T S C), "
                     "but the labels hold only H, E and C; name the 8-state column with --ss-col or train with --states 3"
                 )
 

@@ -63,7 +63,7 @@ def chains(records: Iterable[Record], options: Mapping[str, Any], *, labelled: b
     if set(first) == {"text"}:
         entries = _entries_from_lines(rest)
     elif set(first) == FASTA_FIELDS:
-        entries = (Entry(r["id"], r["sequence"], r.source, blanks_kept=False) for r in rest)
+        entries = (Entry(r["id"], r["sequence"], r.where, blanks_kept=False) for r in rest)
     else:
         yield from _from_table(rest, first, options, labelled=labelled, states=states)
         return
@@ -72,7 +72,7 @@ def chains(records: Iterable[Record], options: Mapping[str, Any], *, labelled: b
 
 def _from_table(records: Iterable[Record], first: Record, options: Mapping[str, Any], *, labelled: bool, states: int) -> Iterator[Chain]:
     def column(given: str | None, candidates: tuple[str, ...], what: str, flag: str, required: bool) -> str | None:
-        return find_column(first, given, candidates, what=what, flag=flag, source=first.source, required=required)
+        return find_column(first, given, candidates, what=what, flag=flag, source=first.where, required=required)
 
     sequence_column = column(options.get("seq_col"), SEQUENCE_COLUMNS, "amino-acid sequence", "--seq-col", True)
     id_column = column(None, ID_COLUMNS, "chain id", "", False)
@@ -86,7 +86,7 @@ def _from_table(records: Iterable[Record], first: Record, options: Mapping[str, 
         yield Chain(
             id=str(identifier) if identifier else f"seq{number}",
             sequence=_text(record.get(sequence_column)).strip(),
-            source=record.source,
+            source=record.where,
             states=_text(record.get(state_column)) if state_column else None,
             mask=_text(record.get(mask_column)).strip() if mask_column else None,
         )
@@ -116,7 +116,7 @@ def _entries_from_lines(records: Iterable[Record]) -> Iterator[Entry | Chain]:
             lines.append(text)
         elif text.strip():
             count += 1
-            yield Chain(f"seq{count}", text.strip(), record.source)
+            yield Chain(f"seq{count}", text.strip(), record.where)
     if header is not None:
         yield _entry(header, lines)
 
@@ -126,7 +126,7 @@ def _entry(header: Record, lines: list[str]) -> Entry:
     name = words[0] if words else ""
     # blanks inside an RCSB secstr are coil and must stay; in a sequence they mean nothing
     text = "".join(lines) if name.endswith(RCSB_STATES) else "".join("".join(lines).split())
-    return Entry(name, text, header.source)
+    return Entry(name, text, header.where)
 
 
 def _from_entries(entries: Iterable[Entry | Chain], *, labelled: bool) -> Iterator[Chain]:

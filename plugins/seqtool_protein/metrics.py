@@ -6,8 +6,8 @@ from typing import Any
 
 import torch
 
-from seqtool.data.batching import Batch
-from seqtool.train.metrics import ClassificationMetrics
+from seqtool import Batch
+from seqtool import ClassificationMetrics
 from seqtool_protein.sov import NOT_SCORED, sov99
 from seqtool_protein.states import Q3, Q8_TO_Q3_INDEX, alphabet
 

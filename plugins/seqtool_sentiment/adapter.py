@@ -7,8 +7,8 @@ from typing import Any, Iterable, Iterator, Mapping, Sequence
 import torch
 
 from seqtool import Adapter, DataError, Example, ModelSpec, Record, Vocabulary, find_column
-from seqtool.data.batching import Batch, collate
-from seqtool.train.metrics import ClassificationMetrics
+from seqtool import Batch, collate
+from seqtool import ClassificationMetrics
 from seqtool_sentiment.embeddings import load_vectors
 from seqtool_sentiment.tokenizer import tokenize
 
@@ -42,7 +42,7 @@ class SentimentAdapter(Adapter):
         self.options.pop("label_col", None)
         self.labels = sorted({str(r.get(self.label_column, "")).strip() for r in records} - {""})
         if len(self.labels) < 2:
-            raise DataError(f"{first.source.split(':')[0]}: column {self.label_column!r} holds {len(self.labels)} distinct label(s); training needs at least 2")
+            raise DataError(f"{first.path}: column {self.label_column!r} holds {len(self.labels)} distinct label(s); training needs at least 2")
         self.vocabulary = Vocabulary.build(
             (self.tokens(r.get(self.text_column) or "") for r in records),
             min_count=self.options.get("min_count") or MIN_COUNT,
@@ -83,7 +83,7 @@ class SentimentAdapter(Adapter):
         given = self.options.get(option)
         if given is None and trained in record:
             return trained
-        return find_column(record, given, candidates, what=what, flag=flag, source=record.source)
+        return find_column(record, given, candidates, what=what, flag=flag, source=record.where)
 
     def examples(self, records: Iterable[Record], *, labelled: bool) -> Iterator[Example]:
         label_ids = {label: i for i, label in enumerate(self.labels)}
@@ -93,7 +93,7 @@ class SentimentAdapter(Adapter):
             ids = self.vocabulary.encode(self.tokens(record.get(column) or ""))
             if not ids:
                 if self.options.get("strict"):
-                    raise DataError(f"{record.source}: empty text; remove the line or drop --strict to skip such records")
+                    raise DataError(f"{record.where}: empty text; remove the line or drop --strict to skip such records")
                 self.skipped += 1
                 continue
             target = None
@@ -101,7 +101,7 @@ class SentimentAdapter(Adapter):
                 label_column = label_column or self._column(record, "label_col", self.label_column, LABEL_COLUMNS, "label", "--label-col")
                 label = str(record.get(label_column, "")).strip()
                 if label not in label_ids:
-                    raise DataError(f"{record.source}: label {label!r} was not seen in training; known labels: {', '.join(self.labels)}")
+                    raise DataError(f"{record.where}: label {label!r} was not seen in training; known labels: {', '.join(self.labels)}")
                 target = torch.tensor(label_ids[label])
             yield Example(torch.tensor(ids), target, meta=(record, column))
 

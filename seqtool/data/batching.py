@@ -11,33 +11,7 @@ from typing import Any, Iterable, Iterator, Sequence
 import torch
 from torch.nn.utils.rnn import pad_sequence
 
-from seqtool.task import Example
-
-
-@dataclass
-class Batch:
-    """Padded tensors for B sequences. ``lengths`` stays on the CPU (packing needs it there);
-    ``step_mask`` is False on padding and on steps an example excluded."""
-
-    inputs: torch.Tensor
-    lengths: torch.Tensor
-    target: torch.Tensor | None
-    step_mask: torch.Tensor
-    meta: list[Any]
-
-    def __len__(self) -> int:
-        return int(self.lengths.shape[0])
-
-    def to(self, device: torch.device) -> "Batch":
-        if device.type == "cpu":
-            return self
-        return Batch(
-            self.inputs.to(device, non_blocking=True),
-            self.lengths,
-            None if self.target is None else self.target.to(device, non_blocking=True),
-            self.step_mask.to(device, non_blocking=True),
-            self.meta,
-        )
+from seqtool.types import Batch, Example
 
 
 def collate(examples: Sequence[Example], per_step: bool) -> Batch:

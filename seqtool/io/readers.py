@@ -15,7 +15,7 @@ from pathlib import Path
 from typing import BinaryIO, Callable, Iterator
 
 from seqtool.errors import DataError, UsageError
-from seqtool.task import Record
+from seqtool.types import Record
 
 EXTENSIONS = {
     ".csv": "csv",
@@ -79,7 +79,7 @@ def _lines(stream: BinaryIO, name: str, encoding: str) -> Iterator[tuple[int, st
 
 def read_lines(stream: BinaryIO, name: str, encoding: str) -> Iterator[Record]:
     for number, text in _lines(stream, name, encoding):
-        yield Record({"text": text.rstrip("\r\n")}, f"{name}:{number}")
+        yield Record({"text": text.rstrip("\r\n")}, name, number)
 
 
 def read_jsonl(stream: BinaryIO, name: str, encoding: str) -> Iterator[Record]:
@@ -92,7 +92,7 @@ def read_jsonl(stream: BinaryIO, name: str, encoding: str) -> Iterator[Record]:
             raise DataError(f"{name}:{number}: not valid JSON ({error.msg}, column {error.colno}); one object per line") from None
         if not isinstance(value, dict):
             raise DataError(f"{name}:{number}: a JSON {type(value).__name__}, but each line must be an object {{...}}")
-        yield Record(value, f"{name}:{number}")
+        yield Record(value, name, number)
 
 
 def _delimited(delimiter: str) -> Callable[[BinaryIO, str, str], Iterator[Record]]:
@@ -115,7 +115,7 @@ def _delimited(delimiter: str) -> Callable[[BinaryIO, str, str], Iterator[Record
                         f"{name}:{rows.line_num}: {len(row)} fields, but the header has {width}; "
                         "quote fields that contain the delimiter"
                     )
-                yield Record(zip(header, row), f"{name}:{rows.line_num}")
+                yield Record(zip(header, row), name, rows.line_num)
         except csv.Error as error:
             raise DataError(f"{name}:{rows.line_num}: {error}") from None
 
@@ -130,7 +130,9 @@ def read_fasta(stream: BinaryIO, name: str, encoding: str) -> Iterator[Record]:
         for number, entry in enumerate(SeqIO.parse(text, "fasta"), 1):
             yield Record(
                 {"id": entry.id, "description": entry.description, "sequence": str(entry.seq)},
-                f"{name}: record {number} ({entry.id})",
+                name,
+                number,
+                unit="record",
             )
     except UnicodeDecodeError:
         raise DataError(f"{name}: bytes that are not valid {encoding}; name the encoding with --encoding") from None

@@ -9,11 +9,11 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-from seqtool.data.batching import Batch
+from seqtool.types import Batch
 from seqtool.nn.encoder import RecurrentEncoder
 from seqtool.nn.heads import PerStepHead, PooledHead
 from seqtool.settings import Settings
-from seqtool.task import ModelSpec
+from seqtool.types import ModelSpec
 
 
 class SequenceModel(nn.Module):

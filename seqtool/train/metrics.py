@@ -2,21 +2,11 @@
 
 from __future__ import annotations
 
-from typing import Any, Protocol, Sequence
+from typing import Any, Sequence
 
 import torch
 
-from seqtool.data.batching import Batch
-
-
-class Metrics(Protocol):
-    """What :meth:`seqtool.Adapter.metrics` returns."""
-
-    def update(self, outputs: torch.Tensor, batch: Batch) -> None:
-        """Add one batch of raw model outputs and its targets."""
-
-    def compute(self) -> dict[str, Any]:
-        """The metrics so far, JSON-able (numbers, lists, dicts)."""
+from seqtool.types import Batch
 
 
 class ClassificationMetrics:

@@ -17,14 +17,15 @@ from typing import Any, Callable, Sequence
 import torch
 from torch.utils.data import DistributedSampler
 
-from seqtool.data.batching import Batch, bucket_batches, collate
+from seqtool.data.batching import bucket_batches, collate
+from seqtool.types import Batch
 from seqtool.errors import UsageError
 from seqtool.nn.model import SequenceModel
 from seqtool.settings import Settings
-from seqtool.task import Example
+from seqtool.types import Example
 from seqtool.train import distributed
 from seqtool.train.checkpoint import Checkpointer
-from seqtool.train.metrics import Metrics
+from seqtool.types import Metrics
 from seqtool.train.progress import Progress
 
 

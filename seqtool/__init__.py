@@ -31,7 +31,7 @@ from seqtool.data.vocabulary import Vocabulary  # noqa: E402
 
 #: Public names that need torch, imported on first use so ``import seqtool`` stays light.
 _LAZY = {
-    "collate": "seqtool.data.batching",
+    "Engine": "seqtool.engine",
     "ClassificationMetrics": "seqtool.train.metrics",
     "RegressionMetrics": "seqtool.train.metrics",
 }
@@ -51,6 +51,7 @@ __all__ = [
     "Batch",
     "ClassificationMetrics",
     "DataError",
+    "Engine",
     "Example",
     "Metrics",
     "ModelSpec",
@@ -60,7 +61,6 @@ __all__ = [
     "SeqtoolError",
     "Task",
     "Vocabulary",
-    "collate",
     "find_column",
     "hookimpl",
     "option",

@@ -11,39 +11,62 @@ from typing import Any, Callable
 
 import click
 
-from seqtool.settings import SETTING_NAMES, Settings, load_config
+from seqtool.errors import PluginError, UsageError
+from seqtool.settings import SETTINGS, Setting, Settings, load_config
 from seqtool.task import Task
 
-_SETTING_HELP: dict[str, tuple[Any, str]] = {
-    "cell": (click.Choice(["lstm", "gru", "rnn"]), "Recurrent cell."),
-    "hidden": (click.IntRange(1), "Hidden units per direction and layer."),
-    "layers": (click.IntRange(1), "Stacked recurrent layers."),
-    "dropout": (click.FloatRange(0, 1, max_open=True), "Dropout on inputs, between layers and before the head."),
-    "token_dropout": (click.FloatRange(0, 1, max_open=True), "While training, replace this share of tokens by <unk> (token input only), so the model does not lean on single words."),
-    "embedding_dim": (click.IntRange(1), "Embedding size (token input only)."),
-    "pooling": (click.Choice(["last", "mean", "max", "attention"]), "How a sequence becomes one vector (pooled tasks)."),
-    "epochs": (click.IntRange(1), "Most epochs to train."),
-    "batch_size": (click.IntRange(1), "Sequences per batch."),
-    "lr": (click.FloatRange(0, min_open=True), "AdamW learning rate."),
-    "weight_decay": (click.FloatRange(0), "AdamW weight decay."),
-    "patience": (click.IntRange(1), "Stop after this many epochs without a better validation metric."),
-    "clip": (click.FloatRange(0, min_open=True), "Gradient-norm clipping."),
-    "seed": (int, "Random seed: the same seed and data give the same model."),
-    "ensemble": (click.IntRange(1), "Train this many models from seeds seed, seed+1, ... and average their predictions (N times the training time)."),
-    "device": (str, "auto (CUDA when present), cpu, cuda or cuda:N."),
-}
+
+def offered_settings(task: Task) -> list[Setting]:
+    """The settings that mean something for ``task``: no embeddings for numeric input, no
+    pooling for per-step output, no backward reading for a causal task."""
+    return [spec for spec in SETTINGS.values() if spec.applies_to(task)]
 
 
-def _setting_options(defaults: Settings) -> list[click.Option]:
+def _click_type(spec: Setting) -> Any:
+    if spec.choices:
+        return click.Choice(spec.choices)
+    if spec.type is str:
+        return click.STRING
+    if spec.low is None and spec.high is None:
+        return click.INT if spec.type is int else click.FLOAT
+    ranged = click.IntRange if spec.type is int else click.FloatRange
+    return ranged(spec.low, spec.high, min_open=spec.low_open, max_open=spec.high_open)
+
+
+def _setting_options(task: Task, defaults: Settings) -> list[click.Option]:
     options = []
-    for name in SETTING_NAMES:
-        shown = getattr(defaults, name)
-        if name == "bidirectional":
-            options.append(click.Option(["--bidirectional/--unidirectional"], default=None, show_default=("bidirectional" if shown else "unidirectional"), help="Read sequences in both directions or forward only."))
-            continue
-        kind, text = _SETTING_HELP[name]
-        options.append(click.Option([f"--{name.replace('_', '-')}"], type=kind, default=None, show_default=str(shown), help=text))
+    for spec in offered_settings(task):
+        shown = getattr(defaults, spec.name)
+        if spec.type is bool:
+            flags = f"{spec.flag}/{spec.negative_flag}"
+            options.append(click.Option([flags], default=None, show_default=(spec.flag if shown else spec.negative_flag)[2:], help=spec.help))
+        else:
+            options.append(click.Option([spec.flag], type=_click_type(spec), default=None, show_default=str(shown), help=spec.help))
     return options
+
+
+def _task_defaults(task: Task) -> Settings:
+    """The core defaults with the task's own; a default that breaks a setting's rules, or a causal
+    task that reads backwards, is the plugin's error."""
+    try:
+        defaults = Settings().merged(task.defaults)
+    except UsageError as error:
+        raise PluginError(f"task {task.name} ({task.plugin or 'its plugin'}) declares an invalid default: {error}") from None
+    if task.causal and defaults.bidirectional:
+        raise PluginError(f"task {task.name} ({task.plugin or 'its plugin'}) is causal but defaults to bidirectional = true; a causal task reads forward only")
+    return defaults
+
+
+def _not_offered(spec: Setting, task: Task) -> str:
+    """Why ``task`` does not offer the setting ``spec``."""
+    for key, wanted in spec.requires.items():
+        actual = getattr(task, key)
+        if actual == wanted:
+            continue
+        if key == "causal":
+            return "it predicts what comes next, so it reads forward only"
+        return f"its {key} is {actual}, not {wanted}"
+    return "it does not use it"
 
 
 def _data_options(task: Task) -> list[click.Option]:
@@ -63,16 +86,17 @@ def _epilog(task: Task, verb: str) -> str | None:
 
 
 def _split(task: Task, given: dict[str, Any]) -> tuple[dict[str, Any], dict[str, Any]]:
-    """Command-line values -> (settings overrides, task options); None means not given."""
+    """Command-line or config values -> (settings overrides, task options); None means not given."""
     task_keys = {o.option.name for o in task.options}
-    settings = {k: v for k, v in given.items() if k in SETTING_NAMES}
+    offered = {spec.name for spec in offered_settings(task)}
+    settings = {k: v for k, v in given.items() if k in offered}
     options = {k: v for k, v in given.items() if k in task_keys}
     return settings, options
 
 
 def task_group(task: Task) -> click.Group:
     """The ``seqtool run TASK`` group with its verbs."""
-    defaults = Settings().merged(task.defaults)
+    defaults = _task_defaults(task)
     group = click.Group(task.name, help=task.description, context_settings={"help_option_names": ["-h", "--help"]})
 
     def command(verb: str, summary: str, params: list[click.Parameter], callback: Callable[..., None]) -> None:
@@ -85,9 +109,13 @@ def task_group(task: Task) -> click.Group:
 
         file_values = load_config(config) if config else {}
         file_settings, file_options = _split(task, file_values)
-        unknown = set(file_values) - set(file_settings) - set(file_options)
+        unknown = sorted(set(file_values) - set(file_settings) - set(file_options))
+        not_offered = [key for key in unknown if key in SETTINGS]
+        if not_offered:
+            key = not_offered[0]
+            raise UsageError(f"{config}: {key} does not apply to task {task.name} ({_not_offered(SETTINGS[key], task)}); remove it")
         if unknown:
-            raise click.UsageError(f"{config}: unknown key {sorted(unknown)[0]!r}; keys are the long option names of `seqtool run {task.name} train --help`")
+            raise UsageError(f"{config}: unknown key {unknown[0]!r}; keys are the long option names of `seqtool run {task.name} train --help`")
         cli_settings, cli_options = _split(task, given)
         settings = defaults.merged(file_settings).merged(cli_settings)
         options = {**file_options, **{k: v for k, v in cli_options.items() if v is not None}}
@@ -103,7 +131,7 @@ def task_group(task: Task) -> click.Group:
             click.Option(["--config"], type=click.Path(exists=True, dir_okay=False, path_type=Path), help="TOML file of settings and task options; flags override it."),
             click.Option(["--checkpoint-dir"], type=click.Path(file_okay=False, path_type=Path), help="Save a checkpoint after every epoch here, so an interrupted run can --resume."),
             click.Option(["--resume"], is_flag=True, help="Continue from the checkpoint in --checkpoint-dir."),
-            *_setting_options(defaults),
+            *_setting_options(task, defaults),
             *_data_options(task),
             _quiet(),
         ],

@@ -19,7 +19,8 @@ from typing import Any, Iterator, Mapping
 import torch
 
 from seqtool import __version__
-from seqtool.data.batching import stream_batches
+from seqtool.data.splits import hold_out
+from seqtool.engine import Engine
 from seqtool.errors import DataError, Interrupted, ModelFileError, UsageError
 from seqtool.io.readers import input_format as resolve_input_format
 from seqtool.io.readers import read_records
@@ -62,6 +63,8 @@ def train(
     """
     if resume and not checkpoint_dir:
         raise UsageError("--resume needs --checkpoint-dir, the folder the interrupted run wrote to")
+    if task.causal and settings.bidirectional:
+        raise UsageError(f"task {task.name} predicts what comes next, so it reads forward only; drop bidirectional")
     progress = Progress(quiet=quiet or not distributed.is_main())
     started = time.perf_counter()
     adapter = task.adapter_class()(options)
@@ -77,17 +80,20 @@ def train(
     spec = adapter.model_spec()
 
     def split(seed: int) -> tuple[list[Example], list[Example]]:
-        # Without --valid each member holds out its own seeded tenth: together they learn from
-        # every example, and their different views of the data make them disagree usefully.
-        return (labelled, shared_valid) if valid else _hold_out(labelled, seed)
+        # Without --valid each member holds out its own seeded part (a random split; the others
+        # are the same for every seed): together they learn from more of the examples, and their
+        # different views of the data make them disagree usefully.
+        return (labelled, shared_valid) if valid else hold_out(labelled, task.split, fraction=HOLDOUT_FRACTION, seed=seed)
 
     members, results = [], []
     for member in range(settings.ensemble):
         member_settings = settings.merged({"seed": settings.seed + member})
         train_examples, valid_examples = split(member_settings.seed)
         if member == 0 and not valid and valid_examples:
-            held = "each member holds out its own" if settings.ensemble > 1 else "held out"
-            progress.say(f"no --valid given: {len(valid_examples)} of the training examples {held} for early stopping")
+            held = "each member holds out its own" if settings.ensemble > 1 and task.split == "random" else "held out"
+            purged = len(labelled) - len(train_examples) - len(valid_examples)
+            dropped = f"; {purged} overlapping them left out of training" if purged else ""
+            progress.say(f"no --valid given: {len(valid_examples)} of the training examples {held} for early stopping ({task.split} split{dropped})")
         if settings.ensemble > 1:
             progress.say(f"member {member + 1} of {settings.ensemble} (seed {member_settings.seed})")
         seed_everything(member_settings.seed)
@@ -108,12 +114,12 @@ def train(
     if len(members) == 1:
         metrics = results[0].best_metrics
     elif valid:
-        metrics = validate(model, shared_valid, settings.batch_size, trainer.device, adapter.metrics)
+        metrics = validate(model, shared_valid, settings.batch_size, adapter.metrics)
     else:  # no example is unseen by every member: the members' own held-out scores, averaged
         metrics = {name: sum(r.best_metrics[name] for r in results) / len(results) for name in scalars(results[0].best_metrics)}
     train_examples, valid_examples = split(settings.seed)  # the first member's: calibration and the card use it
     model.eval()
-    adapter.calibrate(model, train_examples)
+    adapter.calibrate(Engine(model, batch_size=settings.batch_size), train_examples)
     card = {
         "task": task.name,
         "plugin": task.plugin,
@@ -148,15 +154,6 @@ def train(
     return card
 
 
-def _hold_out(examples: list[Example], seed: int) -> tuple[list[Example], list[Example]]:
-    """A seeded random tenth for validation, when there is enough data to spare one."""
-    if len(examples) < 20:
-        return examples, []
-    order = torch.randperm(len(examples), generator=torch.Generator().manual_seed(seed)).tolist()
-    cut = max(1, int(len(examples) * HOLDOUT_FRACTION))
-    return [examples[i] for i in order[cut:]], [examples[i] for i in order[:cut]]
-
-
 def load(task: Task, path: Path, options: Mapping[str, Any]) -> tuple[Ensemble, Adapter, dict[str, Any]]:
     """The model and adapter stored in ``path``; options given now override those from training."""
     card, adapter_state, weights = load_model(path)
@@ -189,15 +186,12 @@ def evaluate(
 ) -> dict[str, Any]:
     """Score the model on labelled ``data``; prints and returns ``{task, model, data, metrics}``."""
     model, adapter, _ = load(task, model_path, options)
+    adapter.engine = engine = Engine(model, batch_size=batch_size)
     metrics = adapter.metrics()
-    device = next(model.parameters()).device
-    per_step = model.spec.output == "per_step"
     count = 0
-    with torch.no_grad():
-        for batch in stream_batches(adapter.examples(read(task, data, input_format, encoding), labelled=True), batch_size, per_step):
-            batch = batch.to(device)
-            metrics.update(model(batch.inputs, batch.lengths).float(), batch)
-            count += len(batch)
+    for batch, outputs in engine.run(adapter.examples(read(task, data, input_format, encoding), labelled=True)):
+        metrics.update(outputs, batch)
+        count += len(batch)
     if count == 0:
         raise DataError(f"{data}: no labelled examples to evaluate")
     report = {"task": task.name, "model": str(model_path), "data": data, "metrics": _json_safe(metrics.compute())}
@@ -231,19 +225,19 @@ def predict(
     default = (task.terminal_format if to_terminal else None) or task.output_format
     writer_class = resolve(writers[output_format(output, fmt, default, writers)])
     model, adapter, _ = load(task, model_path, options)
-    device = next(model.parameters()).device
-    per_step = model.spec.output == "per_step"
+    adapter.engine = engine = Engine(model, batch_size=batch_size)
     examples = adapter.examples(read(task, data, input_format, encoding), labelled=False)
     with open_output(output, writer_class) as writer:
         written = 0
-        for batch in stream_batches(examples, batch_size, per_step):
-            for result in islice(adapter.predict(model, batch.to(device)), None if limit is None else limit - written):
+        for batch, outputs in engine.run(examples, last_step=adapter.predicts_last_step):
+            for result in islice(adapter.decode(outputs, batch), None if limit is None else limit - written):
                 writer.write(result)
                 written += 1
             if output is None or output == "-":
                 sys.stdout.flush()  # a pipeline downstream sees each batch as soon as it is scored
             if written == limit:
                 break
+        adapter.finish()
     _notes(adapter, quiet)
 
 

@@ -1,76 +1,188 @@
-"""Model and training settings: core defaults < task defaults < --config file < command-line flags."""
+"""Model and training settings: core defaults < task defaults < --config file < command-line flags.
+
+Each setting is declared once, on its :class:`Settings` field: type (the annotation; a ``Literal``
+lists the choices), default, allowed range, help text, kind and the tasks it applies to. From that
+one declaration come the command-line options (``seqtool.commands``), the checks in
+:meth:`Settings.__post_init__` and the type checks of :func:`load_config`; :data:`SETTINGS` holds
+it as one :class:`Setting` per name.
+"""
 
 from __future__ import annotations
 
+import json
+import math
 import tomllib
-from dataclasses import asdict, dataclass, fields, replace
+from dataclasses import asdict, dataclass, field, fields, replace
 from pathlib import Path
-from typing import Any, Mapping
+from types import MappingProxyType
+from typing import Any, Literal, Mapping, get_args, get_origin, get_type_hints
 
 from seqtool.errors import UsageError
+
+Kind = Literal["model", "training", "runtime"]
+"""``model``: shapes the network (changing it changes what is learnt); ``training``: how it is
+learnt; ``runtime``: where it runs (never changes the result)."""
+
+Cell = Literal["lstm", "gru", "rnn"]
+Pooling = Literal["last", "mean", "max", "attention"]
+
+#: Task declarations (see :class:`seqtool.task.Task`) a setting needs to mean anything
+TOKEN_INPUT: Mapping[str, Any] = MappingProxyType({"input": "tokens"})
+POOLED_OUTPUT: Mapping[str, Any] = MappingProxyType({"output": "pooled"})
+NOT_CAUSAL: Mapping[str, Any] = MappingProxyType({"causal": False})
+
+
+@dataclass(frozen=True)
+class Setting:
+    """What one setting is and allows. Built from a :class:`Settings` field; read, not written."""
+
+    name: str
+    type: type  # bool, int, float or str
+    default: Any
+    kind: Kind
+    help: str
+    choices: tuple[str, ...] = ()
+    low: float | None = None
+    high: float | None = None
+    low_open: bool = False
+    high_open: bool = False
+    #: the task declarations this setting needs, e.g. ``{"input": "tokens"}``; other tasks do not offer it
+    requires: Mapping[str, Any] = field(default_factory=lambda: MappingProxyType({}))
+    #: a bool setting's off switch on the command line (``--unidirectional``); default ``no-NAME``
+    negative: str | None = None
+
+    @property
+    def flag(self) -> str:
+        return "--" + self.name.replace("_", "-")
+
+    @property
+    def negative_flag(self) -> str:
+        return "--" + (self.negative or "no-" + self.name.replace("_", "-"))
+
+    def applies_to(self, task: Any) -> bool:
+        """Whether ``task`` (a :class:`seqtool.task.Task`) offers this setting."""
+        return all(getattr(task, key) == wanted for key, wanted in self.requires.items())
+
+    def allowed(self) -> str:
+        """What the setting accepts, for messages: ``a whole number >= 1``, ``true or false``..."""
+        if self.type is bool:
+            return "true or false"
+        if self.choices:
+            return "one of " + ", ".join(json.dumps(c) for c in self.choices)
+        noun = {int: "a whole number", float: "a number", str: "a string"}[self.type]
+        bounds = []
+        if self.low is not None:
+            bounds.append(f"{'>' if self.low_open else '>='} {_number(self.low)}")
+        if self.high is not None:
+            bounds.append(f"{'<' if self.high_open else '<='} {_number(self.high)}")
+        return f"{noun} {' and '.join(bounds)}".strip()
+
+    def accepts(self, value: Any) -> bool:
+        """Type and range. Ints are accepted for a float setting; bools are not numbers here."""
+        if self.type is bool:
+            return isinstance(value, bool)
+        if self.type is str:
+            return isinstance(value, str) and (not self.choices or value in self.choices)
+        if isinstance(value, bool) or not isinstance(value, (int, float) if self.type is float else int):
+            return False
+        if isinstance(value, float) and not math.isfinite(value):
+            return False
+        if self.low is not None and (value <= self.low if self.low_open else value < self.low):
+            return False
+        if self.high is not None and (value >= self.high if self.high_open else value > self.high):
+            return False
+        return True
+
+
+def setting(
+    default: Any,
+    kind: Kind,
+    help: str,
+    *,
+    at_least: float | None = None,
+    above: float | None = None,
+    at_most: float | None = None,
+    below: float | None = None,
+    requires: Mapping[str, Any] = MappingProxyType({}),
+    negative: str | None = None,
+) -> Any:
+    """Declare a :class:`Settings` field: its default, kind, help, range and the tasks it needs."""
+    declared = {
+        "kind": kind,
+        "help": help,
+        "low": above if above is not None else at_least,
+        "low_open": above is not None,
+        "high": below if below is not None else at_most,
+        "high_open": below is not None,
+        "requires": MappingProxyType(dict(requires)),
+        "negative": negative,
+    }
+    return field(default=default, metadata={"setting": declared})
 
 
 @dataclass(frozen=True)
 class Settings:
     # the network
-    cell: str = "lstm"
-    hidden: int = 128
-    layers: int = 1
-    bidirectional: bool = False
-    dropout: float = 0.0
-    token_dropout: float = 0.0
-    embedding_dim: int = 100
-    pooling: str = "last"
+    cell: Cell = setting("lstm", "model", "Recurrent cell.")
+    hidden: int = setting(128, "model", "Hidden units per direction and layer.", at_least=1)
+    layers: int = setting(1, "model", "Stacked recurrent layers.", at_least=1)
+    bidirectional: bool = setting(False, "model", "Read sequences in both directions or forward only.", requires=NOT_CAUSAL, negative="unidirectional")
+    dropout: float = setting(0.0, "model", "Dropout on inputs, between layers and before the head.", at_least=0, below=1)
+    token_dropout: float = setting(0.0, "model", "While training, replace this share of tokens by <unk>, so the model does not lean on single words.", at_least=0, below=1, requires=TOKEN_INPUT)
+    embedding_dim: int = setting(100, "model", "Embedding size.", at_least=1, requires=TOKEN_INPUT)
+    pooling: Pooling = setting("last", "model", "How a sequence becomes one vector.", requires=POOLED_OUTPUT)
     # training
-    epochs: int = 10
-    batch_size: int = 32
-    lr: float = 1e-3
-    weight_decay: float = 0.01
-    patience: int = 3
-    clip: float = 5.0
-    seed: int = 0
-    ensemble: int = 1
-    device: str = "auto"
+    epochs: int = setting(10, "training", "Most epochs to train.", at_least=1)
+    batch_size: int = setting(32, "training", "Sequences per batch.", at_least=1)
+    lr: float = setting(1e-3, "training", "AdamW learning rate.", above=0)
+    weight_decay: float = setting(0.01, "training", "AdamW weight decay.", at_least=0)
+    patience: int = setting(3, "training", "Stop after this many epochs without a better validation metric.", at_least=1)
+    clip: float = setting(5.0, "training", "Gradient-norm clipping.", above=0)
+    seed: int = setting(0, "training", "Random seed: the same seed and data give the same model.")
+    ensemble: int = setting(1, "training", "Train this many models from seeds seed, seed+1, ... and average their predictions (N times the training time).", at_least=1)
+    # where it runs (checked against the machine when training starts)
+    device: str = setting("auto", "runtime", "auto (CUDA when present), cpu, cuda or cuda:N.")
 
     def __post_init__(self) -> None:
-        checks = {
-            "cell": self.cell in ("rnn", "lstm", "gru"),
-            "pooling": self.pooling in ("last", "mean", "max", "attention"),
-            "hidden": self.hidden >= 1,
-            "layers": self.layers >= 1,
-            "embedding_dim": self.embedding_dim >= 1,
-            "dropout": 0.0 <= self.dropout < 1.0,
-            "token_dropout": 0.0 <= self.token_dropout < 1.0,
-            "epochs": self.epochs >= 1,
-            "batch_size": self.batch_size >= 1,
-            "lr": self.lr > 0,
-            "patience": self.patience >= 1,
-            "clip": self.clip > 0,
-            "ensemble": self.ensemble >= 1,
-        }
-        bad = [name for name, ok in checks.items() if not ok]
-        if bad:
-            raise UsageError(f"invalid setting {bad[0]}={getattr(self, bad[0])!r}; see --help for allowed values")
+        for name, spec in SETTINGS.items():
+            value = getattr(self, name)
+            if not spec.accepts(value):
+                raise UsageError(f"setting {name} = {_show(value)}: expected {spec.allowed()}")
+            if spec.type is float and not isinstance(value, float):
+                object.__setattr__(self, name, float(value))
 
     def merged(self, overrides: Mapping[str, Any]) -> "Settings":
         """A copy with ``overrides`` applied; ``None`` values mean "not given" and are ignored."""
-        known = {f.name for f in fields(self)}
         given = {_field_name(k): v for k, v in overrides.items() if v is not None}
-        unknown = sorted(set(given) - known)
+        unknown = sorted(set(given) - set(SETTINGS))
         if unknown:
-            raise UsageError(f"unknown setting {unknown[0]!r}; known settings: {', '.join(sorted(known))}")
+            raise UsageError(f"unknown setting {unknown[0]!r}; known settings: {', '.join(sorted(SETTINGS))}")
         return replace(self, **given)
 
     def as_dict(self) -> dict[str, Any]:
         return asdict(self)
 
 
-SETTING_NAMES = tuple(f.name for f in fields(Settings))
+def _declarations() -> dict[str, Setting]:
+    hints = get_type_hints(Settings)
+    table = {}
+    for f in fields(Settings):
+        hint = hints[f.name]
+        choices = get_args(hint) if get_origin(hint) is Literal else ()
+        table[f.name] = Setting(name=f.name, type=str if choices else hint, default=f.default, choices=choices, **f.metadata["setting"])
+    return table
+
+
+#: every setting's declaration, in the order of the fields (network, training, runtime)
+SETTINGS: Mapping[str, Setting] = MappingProxyType(_declarations())
+SETTING_NAMES = tuple(SETTINGS)
 
 
 def load_config(path: Path) -> dict[str, Any]:
     """Settings and task options from a TOML file, keys as the long flags without dashes
-    (``hidden = 256``, ``text-col = "review"``). Unknown keys are reported when applied."""
+    (``hidden = 256``, ``text-col = "review"``). Settings are checked here against their
+    declarations (``bidirectional = "no"`` is refused, not read as true); task options and
+    unknown keys pass through, to be checked against the task when applied."""
     try:
         with open(path, "rb") as handle:
             data = tomllib.load(handle)
@@ -78,8 +190,29 @@ def load_config(path: Path) -> dict[str, Any]:
         raise UsageError(f"{path}: cannot read the config file: {error.strerror}") from None
     except tomllib.TOMLDecodeError as error:
         raise UsageError(f"{path}: not valid TOML: {error}") from None
-    return {_field_name(key): value for key, value in data.items()}
+    values = {}
+    for key, value in data.items():
+        name = _field_name(key)
+        spec = SETTINGS.get(name)
+        if spec is not None and not spec.accepts(value):
+            raise UsageError(f"{path}: {key} = {_show(value)}: expected {spec.allowed()}")
+        values[name] = value
+    return values
 
 
 def _field_name(key: str) -> str:
     return key.replace("-", "_")
+
+
+def _number(value: float) -> str:
+    return str(int(value)) if float(value).is_integer() else str(value)
+
+
+def _show(value: Any) -> str:
+    """A value as TOML writes it (``"no"``, ``true``, ``1.5``, ``inf``), for messages."""
+    if isinstance(value, float) and not math.isfinite(value):
+        return str(value)
+    try:
+        return json.dumps(value, ensure_ascii=False)
+    except (TypeError, ValueError):
+        return str(value)

@@ -26,6 +26,7 @@ from seqtool.types import Batch, Example, Metrics, ModelSpec, Record
 if TYPE_CHECKING:
     import torch
 
+    from seqtool.engine import Engine
     from seqtool.io.writers import Writer
 
 VERBS = ("demo", "train", "evaluate", "predict")
@@ -71,6 +72,8 @@ class Task:
     ``defaults`` override the core's model and training settings (see ``seqtool.settings``).
     ``monitor`` is the validation metric early stopping watches and whether higher is better.
     ``writers`` add or replace output formats for this task (name -> writer class).
+    ``input``, ``output`` and ``causal`` say what kind of network the task needs, so that its
+    ``--help`` offers only the settings that mean something for it.
     """
 
     name: str
@@ -80,6 +83,18 @@ class Task:
     defaults: Mapping[str, Any] = field(default_factory=dict)
     monitor: tuple[str, Literal["min", "max"]] = ("loss", "min")
     options: Sequence[TaskOption] = ()
+    #: what a sequence is made of: "tokens" (ids from a vocabulary, embedded: --embedding-dim and
+    #: --token-dropout apply) or "features" (numeric vectors per step, fed to the cell as they are)
+    input: Literal["tokens", "features"] = "tokens"
+    #: "pooled": one output per sequence (--pooling says how the steps become one vector);
+    #: "per_step": one output per step
+    output: Literal["pooled", "per_step"] = "pooled"
+    #: a causal task predicts what comes next, so it must read forward only: no --bidirectional
+    causal: bool = False
+    #: how training holds out validation examples when no --valid is given: "random" for
+    #: independent records, "temporal" (the latest examples of each series, with the windows that
+    #: overlap them purged) for windows over series, "group" (whole series) (seqtool.data.splits)
+    split: Literal["random", "temporal", "group"] = "random"
     writers: Mapping[str, "str | type[Writer]"] = field(default_factory=dict)
     #: shell lines shown under "Examples" in the task's --help
     examples: Sequence[str] = ()
@@ -117,8 +132,15 @@ class Adapter(ABC):
     values (see :func:`option`).
     """
 
+    #: predict needs a per-step model's outputs after each sequence's last step only (what
+    #: comes next): the engine then computes ``[B, K]`` instead of ``[B, T, K]``
+    predicts_last_step: bool = False
+
     def __init__(self, options: Mapping[str, Any]) -> None:
         self.options = dict(options)
+        #: the engine that runs the loaded model, set by the core before evaluate and predict,
+        #: for work that needs more model outputs than decode receives (explanations, say)
+        self.engine: "Engine | None" = None
 
     @abstractmethod
     def fit(self, records: Sequence[Record]) -> None:
@@ -144,27 +166,29 @@ class Adapter(ABC):
 
     @abstractmethod
     def decode(self, outputs: "torch.Tensor", batch: "Batch") -> Iterator[dict[str, Any]]:
-        """Turn one batch of raw model outputs (logits or values) into result records."""
+        """Turn one batch of outputs into result records, one per example, in batch order.
+
+        ``outputs`` come from the engine: log-probabilities for a classifier, values for a
+        regressor, float32 on the CPU; ``[B, K]`` for a pooled task (or with
+        :attr:`predicts_last_step`), ``[B, T, K]`` per step."""
 
     @abstractmethod
     def metrics(self) -> "Metrics":
         """A fresh metrics accumulator for evaluation and validation."""
 
-    def predict(self, model: "torch.nn.Module", batch: "Batch") -> Iterator[dict[str, Any]]:
-        """Run the model on a batch and decode it. Override to add work such as explanations."""
-        import torch
-
-        with torch.no_grad():
-            outputs = model(batch.inputs, batch.lengths)
-        return self.decode(outputs, batch)
-
     def initialise(self, model: "torch.nn.Module") -> None:
-        """Called once on the freshly built model before training (to load pretrained
+        """Called once on each freshly built model before training (to load pretrained
         embeddings, say). Does nothing by default."""
 
-    def calibrate(self, model: "torch.nn.Module", examples: Sequence[Example]) -> None:
-        """Called once after training with the trained model and the training examples, for
-        state that needs model outputs (an anomaly threshold, say). Does nothing by default."""
+    def calibrate(self, engine: "Engine", examples: Sequence[Example]) -> None:
+        """Called once after training with the trained model's :class:`~seqtool.engine.Engine`
+        and the training examples, for state that needs model outputs (an anomaly threshold,
+        say). ``engine.run(examples)`` yields ``(batch, outputs)`` in the order given. Does
+        nothing by default."""
+
+    def finish(self) -> None:
+        """Called once after ``predict`` has written the last result (to draw a plot of the
+        whole run, say). Does nothing by default."""
 
     def report(self) -> list[str]:
         """Lines for stderr after a run (records skipped, unknown tokens seen...)."""

@@ -194,10 +194,22 @@ def test_bad_input_names_the_place_and_the_fix(model: Path, tmp_path: Path, rows
     assert message in result.stderr and "Traceback" not in result.stderr
 
 
-def test_a_bidirectional_model_is_refused(data: Path, tmp_path: Path):
-    result = run_seqtool("run", "behaviour", "train", str(data / "test.csv"), "-o", str(tmp_path / "m"), "--bidirectional", "-q")
-    assert result.returncode == 1
-    assert "drop --bidirectional" in result.stderr
+def test_a_bidirectional_model_is_refused_on_the_command_line_in_a_config_and_from_python(data: Path, tmp_path: Path):
+    from seqtool import pipeline
+    from seqtool.errors import UsageError
+    from seqtool.plugins import registry
+    from seqtool.settings import Settings
+
+    train = ("run", "behaviour", "train", str(data / "test.csv"), "-o", str(tmp_path / "m"), "-q")
+    flag = run_seqtool(*train, "--bidirectional")
+    assert flag.returncode == 2 and "--bidirectional" in flag.stderr
+    config = tmp_path / "bi.toml"
+    config.write_text("bidirectional = true\n")
+    from_file = run_seqtool(*train, "--config", str(config))
+    assert from_file.returncode == 2 and "bidirectional" in from_file.stderr and "Traceback" not in from_file.stderr
+    with pytest.raises(UsageError, match="reads forward only"):
+        pipeline.train(registry().task("behaviour"), str(data / "test.csv"), None, tmp_path / "m", Settings(bidirectional=True), {}, quiet=True)
+    assert not (tmp_path / "m").exists()
 
 
 def basket_rows(users: int) -> list[dict[str, str]]:

@@ -263,17 +263,21 @@ def test_features_handle_case_ambiguity_codes_and_rare_residues():
         encode("ACß")
 
 
-def test_long_batches_run_in_slices_with_the_same_results(model3, monkeypatch):
+def test_long_batches_run_in_slices_with_the_same_results(model3):
     from seqtool import pipeline
-    from seqtool.data.batching import collate
+    from seqtool.engine import Engine
     from seqtool.plugins import registry
-    from seqtool_protein import adapter as protein_adapter
     from seqtool_protein.chains import Chain
 
     model, adapter, _ = pipeline.load(registry().task("protein-ss"), model3, {})
     sequences = [row["seq"] for row in sample_rows("test.csv")[:6]]
-    batch = collate([adapter._example(Chain(str(i), s, "test"), labelled=False) for i, s in enumerate(sequences)], per_step=True)
-    whole = list(adapter.predict(model, batch))
-    monkeypatch.setattr(protein_adapter, "RESIDUES_PER_PASS", max(map(len, sequences)) * 2)
-    assert len(list(protein_adapter._slices(batch, protein_adapter.RESIDUES_PER_PASS))) > 1
-    assert list(adapter.predict(model, batch)) == whole
+    examples = [adapter._example(Chain(str(i), s, "test"), labelled=False) for i, s in enumerate(sequences)]
+
+    def predicted(engine: Engine) -> tuple[int, list[dict]]:
+        runs = list(engine.run(examples))
+        return len(runs), [result for batch, outputs in runs for result in adapter.decode(outputs, batch)]
+
+    passes, whole = predicted(Engine(model))
+    sliced_passes, sliced = predicted(Engine(model, token_budget=max(map(len, sequences)) * 2))
+    assert passes == 1 and sliced_passes > 1
+    assert sliced == whole

@@ -66,6 +66,10 @@ TASK = Task(
         "weight_decay": 0.0,
     },
     monitor=("mrr", "max"),
+    # after every event, the next one: reading backwards would see the answer
+    input="tokens",
+    output="per_step",
+    causal=True,
     options=[
         option("--user-col", help="Column with the user or session id (found automatically: user_id, session_id, customer_id...)."),
         option("--time-col", help="Column with the timestamp: ISO-8601 or unix s/ms (found automatically: timestamp, time, date...; none: file order)."),

@@ -34,6 +34,8 @@ def windows(length: int, max_length: int) -> Iterator[tuple[int, int, int]]:
 
 
 class BehaviourAdapter(Adapter):
+    predicts_last_step = True  # the next event follows each history's last step
+
     def __init__(self, options: Mapping[str, Any]) -> None:
         super().__init__(options)
         self.vocabulary: Vocabulary | None = None
@@ -78,10 +80,6 @@ class BehaviourAdapter(Adapter):
     def model_spec(self) -> ModelSpec:
         size = len(self.vocabulary)
         return ModelSpec(input="tokens", input_size=size, output="per_step", output_size=size, objective="classify")
-
-    def initialise(self, model: torch.nn.Module) -> None:
-        if model.encoder.directions != 1:
-            raise SeqtoolError("a next-event model must read forward only (a backward pass would see the answer); drop --bidirectional")
 
     # -- records <-> tensors -------------------------------------------------------------------
 
@@ -137,16 +135,8 @@ class BehaviourAdapter(Adapter):
     def _unlabelled(self, history: History) -> Example:
         return Example(torch.tensor(self._encode(history.events[-self.max_length :])), meta=history.user)
 
-    def predict(self, model: torch.nn.Module, batch: Batch) -> Iterator[dict[str, Any]]:
-        """Scores only at each history's last step: [B, vocabulary], never [B, T, vocabulary]."""
-        with torch.no_grad():
-            outputs = model.last_step(batch.inputs, batch.lengths)
-        return self.decode(outputs, batch)
-
     def decode(self, outputs: torch.Tensor, batch: Batch) -> Iterator[dict[str, Any]]:
-        if outputs.dim() == 3:  # per-step scores: the next event follows the last step
-            outputs = outputs[torch.arange(len(batch)), (batch.lengths - 1).to(outputs.device)]
-        probabilities = torch.softmax(outputs.float(), dim=-1)[:, FIRST_REAL_ID:].cpu()
+        probabilities = outputs.exp()[:, FIRST_REAL_ID:]
         top_k = min(self.options.get("top_k") or DEFAULT_TOP_K, probabilities.shape[1])
         scores, ids = probabilities.topk(top_k, dim=-1)
         for user, row_scores, row_ids in zip(batch.meta, scores.tolist(), (ids + FIRST_REAL_ID).tolist()):

@@ -37,6 +37,11 @@ TASK = Task(
         "lr": 3e-3,
         "weight_decay": 0.0,
     },
+    # a window of numeric rows in, one forecast out
+    input="features",
+    output="pooled",
+    # the windows overlap: a random hold-out would validate on rows the model trained on
+    split="temporal",
     options=[
         option("--time-col", help="Column holding the timestamp (found automatically: timestamp, date, time)."),
         option("--value-col", help="Numeric column(s) to model, comma-separated (found automatically: value, close, adj close, price, volume)."),

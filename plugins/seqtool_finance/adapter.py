@@ -4,17 +4,17 @@ forecast error -> smoothed, normalised score -> flag (telemanom)."""
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass
 from typing import Any, Iterable, Iterator, Mapping, Sequence
 
 import torch
 
-from seqtool import Adapter, DataError, Example, ModelSpec, Record
-from seqtool import Batch, collate
+from seqtool import Adapter, DataError, Engine, Example, ModelSpec, Record
+from seqtool import Batch
 from seqtool import RegressionMetrics
 from seqtool_finance import transforms
 from seqtool_finance.metrics import AnomalyMetrics
-from seqtool_finance.rows import Columns, Row, find_columns
+from seqtool_finance.rows import Columns, find_columns
+from seqtool_finance.scored import Scored, StepMeta
 from seqtool_finance.scoring import Calibration, Scorer
 from seqtool_finance.sequencing import Notes, Sequencer
 from seqtool_finance.transforms import RobustScaler
@@ -23,37 +23,6 @@ DEFAULT_WINDOW = 48
 DEFAULT_SMOOTHING = 1
 #: the refractory period, in windows: 6 x 48 five-minute rows is a day
 REFRACTORY_WINDOWS = 6
-CALIBRATION_BATCH = 512
-
-
-@dataclass(frozen=True)
-class StepMeta:
-    """What a row's example carries to decode and the metrics."""
-
-    row: Row
-    position: int
-    #: the row's transformed, scaled values: what the model should have forecast
-    actual: list[float] | None
-    #: False for rows in a series' first ``window`` steps, which have nothing to forecast from
-    scored: bool
-    #: the columns of this input (which may lack the training data's symbol column)
-    columns: Columns
-
-    @property
-    def series(self) -> tuple[str, str]:
-        return (self.row.source.rpartition(":")[0], self.row.symbol)
-
-
-#: the last example of a scoring stream: tells decode the input has ended (to draw --plot)
-END_OF_INPUT = object()
-
-
-@dataclass(frozen=True)
-class Scored:
-    meta: StepMeta
-    error: float | None
-    score: float | None
-    flagged: bool
 
 
 class FinanceAdapter(Adapter):
@@ -110,18 +79,13 @@ class FinanceAdapter(Adapter):
         features = len(self.columns.values)
         return ModelSpec(input="features", input_size=features, output="pooled", output_size=features, objective="regress")
 
-    def calibrate(self, model: torch.nn.Module, examples: Sequence[Example]) -> None:
+    def calibrate(self, engine: Engine, examples: Sequence[Example]) -> None:
         """Score the training rows in time order and fix the threshold on them (no labels)."""
         ordered = sorted(examples, key=lambda e: (e.meta.series, e.meta.position))
-        device = next(model.parameters()).device
         errors: dict[tuple[str, str], list[float]] = {}
-        with torch.no_grad():
-            for start in range(0, len(ordered), CALIBRATION_BATCH):
-                chunk = ordered[start : start + CALIBRATION_BATCH]
-                batch = collate(chunk, per_step=False)
-                outputs = model(batch.inputs.to(device), batch.lengths).float().cpu()
-                for example, error in zip(chunk, (outputs - batch.target).abs().mean(-1).tolist()):
-                    errors.setdefault(example.meta.series, []).append(error)
+        for batch, outputs in engine.run(ordered):
+            for meta, error in zip(batch.meta, (outputs - batch.target).abs().mean(-1).tolist()):
+                errors.setdefault(meta.series, []).append(error)
         self.calibration = Calibration.fit(
             list(errors.values()),
             self.options.get("smoothing") or DEFAULT_SMOOTHING,
@@ -157,11 +121,12 @@ class FinanceAdapter(Adapter):
                 continue
             target = torch.tensor(step.current, dtype=torch.float32) if ready else torch.zeros(features)
             inputs = torch.tensor(step.history, dtype=torch.float32) if ready else placeholder
-            yield Example(inputs, target if labelled else None, meta=StepMeta(step.row, step.position, step.current, ready, sequencer.columns))
+            meta = StepMeta(step.row, step.position, step.current, ready, sequencer.columns)
+            span = (step.position - self.window, step.position)  # the rows it reads and the row it forecasts
+            yield Example(inputs, target if labelled else None, meta=meta, group=meta.series, span=span)
         self._add_notes(sequencer.notes)
         if scoring:
             self._check_long_enough(sequencer.notes)
-            yield Example(placeholder, torch.zeros(features) if labelled else None, meta=END_OF_INPUT)
 
     def _check_long_enough(self, notes: Notes) -> None:
         short = [symbol for symbol, count in notes.rows.items() if count <= self.window]
@@ -185,16 +150,13 @@ class FinanceAdapter(Adapter):
         quantile = self.options.get("threshold_quantile")
         return self.calibration.quantile(quantile) if quantile is not None else self.calibration.threshold
 
-    def scored(self, outputs: torch.Tensor, batch: Batch) -> Iterator[Scored | object]:
+    def scored(self, outputs: torch.Tensor, batch: Batch) -> Iterator[Scored]:
         """Score a batch in order; the EWMA of each series carries over to the next batch."""
         if self.scorer is None:
             refractory = self.options.get("refractory")
             self.scorer = Scorer(self.calibration, self.threshold(), REFRACTORY_WINDOWS * self.window if refractory is None else refractory)
-        predictions = outputs.float().cpu().tolist()
-        for meta, forecast in zip(batch.meta, predictions):
-            if meta is END_OF_INPUT:
-                yield END_OF_INPUT
-            elif not meta.scored:
+        for meta, forecast in zip(batch.meta, outputs.tolist()):
+            if not meta.scored:
                 yield Scored(meta, None, None, False)
             else:
                 error = sum(abs(f - a) for f, a in zip(forecast, meta.actual)) / len(forecast)
@@ -203,13 +165,15 @@ class FinanceAdapter(Adapter):
 
     def decode(self, outputs: torch.Tensor, batch: Batch) -> Iterator[dict[str, Any]]:
         for item in self.scored(outputs, batch):
-            if item is END_OF_INPUT:
-                if self.options.get("plot"):
-                    self._draw_plot()
-                continue
             if self.options.get("plot"):
                 self.plotted.append(item)
             yield self.result(item)
+
+    def finish(self) -> None:
+        if self.options.get("plot"):
+            from seqtool_finance.plot import draw
+
+            draw(self.plotted, self.options["plot"], self.options.get("labels"), self.columns.values[0])
 
     def result(self, item: Scored) -> dict[str, Any]:
         row, columns = item.meta.row, item.meta.columns
@@ -223,15 +187,9 @@ class FinanceAdapter(Adapter):
         record["is_anomaly"] = item.flagged
         return record
 
-    def _draw_plot(self) -> None:
-        from seqtool_finance.plot import draw
-
-        labels = self.options.get("labels")
-        draw(self.plotted, self.options["plot"], labels, self.columns.values[0])
-
     def metrics(self) -> AnomalyMetrics | RegressionMetrics:
         # during training (no threshold yet) only the forecast itself can be judged
-        return RegressionMetrics() if self.calibration is None else AnomalyMetrics(self, self.options.get("labels"))
+        return RegressionMetrics() if self.calibration is None else AnomalyMetrics(self.scored, self.threshold(), self.options.get("labels"))
 
     def report(self) -> list[str]:
         return self.notes.lines()

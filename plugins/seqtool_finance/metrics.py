@@ -6,7 +6,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import PurePath
-from typing import TYPE_CHECKING, Any
+from typing import Any, Callable, Iterator
 
 import torch
 
@@ -14,9 +14,7 @@ from seqtool import DataError
 from seqtool import Batch
 from seqtool_finance import nab
 from seqtool_finance.labels import load_windows, windows_for
-
-if TYPE_CHECKING:
-    from seqtool_finance.adapter import FinanceAdapter
+from seqtool_finance.scored import Scored
 
 
 @dataclass
@@ -26,8 +24,9 @@ class _Series:
 
 
 class AnomalyMetrics:
-    def __init__(self, adapter: "FinanceAdapter", labels: str | None) -> None:
-        self.adapter = adapter
+    def __init__(self, scored: Callable[[torch.Tensor, Batch], Iterator[Scored]], threshold: float, labels: str | None) -> None:
+        self.score_batch = scored
+        self.threshold = threshold
         self.labels_path = labels
         self.windows = load_windows(labels) if labels else None
         self.series: dict[tuple[str, str], _Series] = {}
@@ -35,11 +34,7 @@ class AnomalyMetrics:
         self.scored = 0
 
     def update(self, outputs: torch.Tensor, batch: Batch) -> None:
-        from seqtool_finance.adapter import Scored
-
-        for item in self.adapter.scored(outputs, batch):
-            if not isinstance(item, Scored):
-                continue
+        for item in self.score_batch(outputs, batch):
             series = self.series.setdefault(item.meta.series, _Series())
             series.times.append(item.meta.row.time)
             series.flagged.append(item.flagged)
@@ -56,7 +51,7 @@ class AnomalyMetrics:
             "rows_scored": self.scored,
             "flagged": flagged,
             "flagged_rate": flagged / rows if rows else 0.0,
-            "threshold": self.adapter.threshold(),
+            "threshold": self.threshold,
             "forecast_mae": self.absolute / max(self.scored, 1),
             "forecast_rmse": (self.squared / max(self.scored, 1)) ** 0.5,
         }

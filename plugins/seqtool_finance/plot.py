@@ -6,12 +6,10 @@ matplotlib is an optional extra, imported only here and only when asked for.
 from __future__ import annotations
 
 from pathlib import PurePath
-from typing import TYPE_CHECKING, Sequence
+from typing import Sequence
 
 from seqtool import SeqtoolError
-
-if TYPE_CHECKING:
-    from seqtool_finance.adapter import Scored
+from seqtool_finance.scored import Scored
 
 
 def require_matplotlib() -> None:
@@ -21,7 +19,7 @@ def require_matplotlib() -> None:
         raise SeqtoolError("--plot needs matplotlib, which is not installed; pip install matplotlib (or drop --plot)") from None
 
 
-def draw(items: Sequence["Scored"], path: str, labels: str | None, value_name: str) -> None:
+def draw(items: Sequence[Scored], path: str, labels: str | None, value_name: str) -> None:
     import matplotlib
 
     matplotlib.use("Agg")  # a file, never a window: predict runs in pipelines and on servers
@@ -29,7 +27,7 @@ def draw(items: Sequence["Scored"], path: str, labels: str | None, value_name: s
 
     from seqtool_finance.labels import load_windows, windows_for
 
-    by_series: dict[tuple[str, str], list["Scored"]] = {}
+    by_series: dict[tuple[str, str], list[Scored]] = {}
     for item in items:
         by_series.setdefault(item.meta.series, []).append(item)
     windows = load_windows(labels) if labels else {}

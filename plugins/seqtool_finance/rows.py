@@ -38,6 +38,8 @@ class Row:
     time: datetime
     values: tuple[float, ...]
     source: str
+    #: the file the row came from: with the symbol, the identity of its series
+    path: str
 
 
 class BadValue(DataError):
@@ -102,4 +104,4 @@ def parse_row(record: Record, columns: Columns) -> Row:
         values.append(number)
     symbol = str(record.get(columns.symbol, "")).strip() if columns.symbol else ""
     stamp = str(record.get(columns.time, ""))
-    return Row(symbol, stamp.strip(), parse_time(stamp, record.where), tuple(values), record.where)
+    return Row(symbol, stamp.strip(), parse_time(stamp, record.where), tuple(values), record.where, record.path)

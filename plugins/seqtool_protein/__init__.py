@@ -39,6 +39,9 @@ TASK = Task(
         "lr": 3e-3,
     },
     monitor=("accuracy", "max"),
+    # numeric residue features in (one-hot plus BLOSUM62 row), a state for every residue out
+    input="features",
+    output="per_step",
     options=[
         option("--seq-col", help="Column holding the amino-acid sequence (found automatically: seq, sequence...)."),
         option("--ss-col", verbs=("train", "evaluate"), help="Column holding the DSSP states (found automatically: sst3/sst8, ss, secstr...)."),

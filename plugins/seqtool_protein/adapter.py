@@ -13,10 +13,6 @@ from seqtool_protein.features import FEATURES, InvalidResidue, encode
 from seqtool_protein.metrics import SecondaryStructureMetrics
 from seqtool_protein.states import InvalidLabel, alphabet, is_three_state, label_indices
 
-#: most residues (padding included) one forward pass sees when predicting: a batch of very long
-#: chains is run in slices, so memory stays flat whatever the chain lengths
-RESIDUES_PER_PASS = 1 << 16
-
 
 class EmptyChain(ValueError):
     """A record with no residues: skippable with --skip-invalid like a bad letter."""
@@ -90,14 +86,9 @@ class ProteinAdapter(Adapter):
         target = torch.tensor(label_indices(states, self.states, counted))
         return Example(inputs, target, torch.tensor(counted), meta=(chain.id, chain.sequence))
 
-    def predict(self, model: torch.nn.Module, batch: Batch) -> Iterator[dict[str, Any]]:
-        for part in _slices(batch, RESIDUES_PER_PASS):
-            yield from super().predict(model, part)
-
     def decode(self, outputs: torch.Tensor, batch: Batch) -> Iterator[dict[str, Any]]:
         letters = alphabet(self.states)
-        probabilities = torch.softmax(outputs.float(), dim=-1).cpu()
-        for (chain_id, sequence), length, rows in zip(batch.meta, batch.lengths.tolist(), probabilities):
+        for (chain_id, sequence), length, rows in zip(batch.meta, batch.lengths.tolist(), outputs.exp()):
             rows = rows[:length]
             yield {
                 "id": chain_id,
@@ -114,22 +105,3 @@ class ProteinAdapter(Adapter):
             return []
         return [f"skipped {self.skipped} chain(s) with letters that are not amino acids or DSSP states (--skip-invalid)"]
 
-
-def _slices(batch: Batch, budget: int) -> Iterator[Batch]:
-    """Consecutive parts of ``batch`` whose padded size (chains x longest chain) fits ``budget``,
-    each cut to its own longest chain; a single chain longer than the budget goes alone."""
-    lengths = batch.lengths.tolist()
-    start = 0
-    while start < len(lengths):
-        end, longest = start + 1, lengths[start]
-        while end < len(lengths) and (end - start + 1) * max(longest, lengths[end]) <= budget:
-            longest = max(longest, lengths[end])
-            end += 1
-        yield Batch(
-            batch.inputs[start:end, :longest],
-            batch.lengths[start:end],
-            None if batch.target is None else batch.target[start:end, :longest],
-            batch.step_mask[start:end, :longest],
-            batch.meta[start:end],
-        )
-        start = end

@@ -43,6 +43,8 @@ TASK = Task(
         "ensemble": 3,
     },
     monitor=("accuracy", "max"),
+    input="tokens",
+    output="pooled",
     options=[
         option("--text-col", help="Column holding the text (found automatically: text, sentence, review...)."),
         option("--label-col", verbs=("train", "evaluate"), help="Column holding the label (found automatically: label, sentiment, polarity, class...)."),

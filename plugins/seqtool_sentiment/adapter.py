@@ -7,7 +7,7 @@ from typing import Any, Iterable, Iterator, Mapping, Sequence
 import torch
 
 from seqtool import Adapter, DataError, Example, ModelSpec, Record, Vocabulary, find_column
-from seqtool import Batch, collate
+from seqtool import Batch
 from seqtool import ClassificationMetrics
 from seqtool_sentiment.embeddings import load_vectors
 from seqtool_sentiment.tokenizer import tokenize
@@ -106,37 +106,28 @@ class SentimentAdapter(Adapter):
             yield Example(torch.tensor(ids), target, meta=(record, column))
 
     def decode(self, outputs: torch.Tensor, batch: Batch) -> Iterator[dict[str, Any]]:
-        probabilities = torch.softmax(outputs.float(), dim=-1).cpu()
-        for (record, column), row in zip(batch.meta, probabilities):
+        for (record, column), row in zip(batch.meta, outputs.exp()):
             best = int(row.argmax())
-            yield {
+            result = {
                 **{k: v for k, v in record.items() if k != column},
                 "text": record[column],
                 "label": self.labels[best],
                 "probability": round(row[best].item(), 6),
                 "probabilities": {label: round(p, 6) for label, p in zip(self.labels, row.tolist())},
             }
-
-    def predict(self, model: torch.nn.Module, batch: Batch) -> Iterator[dict[str, Any]]:
-        results = super().predict(model, batch)
-        if not self.options.get("explain"):
-            return results
-        return (
-            {**result, "explanation": self.explain(model, record, column, result["label"])}
-            for result, (record, column) in zip(results, batch.meta)
-        )
+            if self.options.get("explain"):
+                result["explanation"] = self.explain(record, column, result["label"])
+            yield result
 
     @torch.no_grad()
-    def explain(self, model: torch.nn.Module, record: Record, column: str, label: str) -> list[list[Any]]:
+    def explain(self, record: Record, column: str, label: str) -> list[list[Any]]:
         """Occlusion: each word's weight is how much the label's probability falls when that word
         is left out. Unlike gradients it needs no baseline and reads directly as a probability
-        change; all the leave-one-out variants of a text run as one batch."""
+        change; the leave-one-out variants of a text run through the engine together."""
         words = self.tokens(record[column])
         ids = self.vocabulary.encode(words)
         variants = [ids] + [ids[:i] + ids[i + 1 :] or [1] for i in range(len(ids))]
-        batch = collate([Example(torch.tensor(v)) for v in variants], per_step=False)
-        device = next(model.parameters()).device
-        probabilities = torch.softmax(model(batch.inputs.to(device), batch.lengths).float(), dim=-1)[:, self.labels.index(label)]
+        probabilities = self.engine.outputs([Example(torch.tensor(v)) for v in variants]).exp()[:, self.labels.index(label)]
         full = probabilities[0].item()
         return [[word, round(full - p, 4)] for word, p in zip(words, probabilities[1:].tolist())]
 

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Literal
+from typing import Literal, TypeAlias
 
 import torch
 import torch.nn.functional as F
@@ -11,6 +11,9 @@ from torch.func import functional_call
 
 Cell = Literal["rnn", "lstm", "gru"]
 _CELLS: dict[str, type[nn.RNNBase]] = {"rnn": nn.RNN, "lstm": nn.LSTM, "gru": nn.GRU}
+#: A recurrent stack's state between :meth:`RecurrentEncoder.step` calls, as torch keeps it:
+#: ``h`` (``[layers, B, hidden]``) for rnn/gru, ``(h, c)`` for lstm.
+State: TypeAlias = torch.Tensor | tuple[torch.Tensor, torch.Tensor]
 
 
 class RecurrentEncoder(nn.Module):
@@ -73,6 +76,20 @@ class RecurrentEncoder(nn.Module):
         if self.directions == 1:
             return steps, forward_last
         return steps, torch.cat([forward_last, steps[:, 0, self.rnn.hidden_size :]], dim=-1)
+
+    def step(self, inputs: torch.Tensor, state: State | None = None) -> tuple[torch.Tensor, State]:
+        """Continues a forward-only stack from ``state`` (``None``: zeros, a fresh sequence) over
+        ``[B, T, input_size]`` more steps; returns their outputs ``[B, T, output_size]`` and the
+        state after them, so generation and streaming read each step once, not the whole prefix.
+
+        Every sequence in the batch has the same ``T`` steps here: there are no ``lengths`` and
+        no padding, which would otherwise run through the recurrence and corrupt the state.
+        """
+        if self.directions != 1:
+            # The backward direction's output at any step depends on every later step, so no
+            # state carried forward can stand in for the rest of the sequence.
+            raise ValueError("a bidirectional encoder cannot step: its backward direction needs the whole sequence; use forward()")
+        return self.rnn(inputs, state)
 
     def _bidirectional(self, inputs: torch.Tensor, lengths: torch.Tensor) -> torch.Tensor:
         time = torch.arange(inputs.shape[1], device=inputs.device).unsqueeze(0)

@@ -10,7 +10,7 @@ import torch.nn.functional as F
 from torch import nn
 
 from seqtool.types import Batch
-from seqtool.nn.encoder import RecurrentEncoder
+from seqtool.nn.encoder import RecurrentEncoder, State
 from seqtool.nn.heads import PerStepHead, PooledHead
 from seqtool.settings import Settings
 from seqtool.types import ModelSpec
@@ -74,6 +74,25 @@ class SequenceModel(nn.Module):
         rows = torch.arange(steps.shape[0], device=steps.device)
         final = steps[rows, (lengths - 1).to(steps.device)].unsqueeze(1)
         return self.head(final, last, torch.ones_like(final[..., 0], dtype=torch.bool))[:, 0]
+
+    def step(self, inputs: torch.Tensor, state: State | None = None) -> tuple[torch.Tensor, State]:
+        """Reads ``T`` more steps of B equal-length sequences (no padding) from the encoder's
+        ``state`` (``None``: a fresh sequence) and returns the outputs and the new state, so a
+        generator or a stream feeds each step once instead of the whole prefix again.
+
+        Per-step head: ``[B, T, output_size]``. Pooled head (``last`` pooling only):
+        ``[B, output_size]``, the output for the whole sequence read so far. Train/eval mode is
+        the caller's: dropout applies as in ``forward``. Bidirectional encoders cannot step.
+        """
+        if isinstance(self.head, PooledHead) and self.head.pooling != "last":
+            # Checked before any work: mean/max/attention pool over every step, and a carried
+            # state does not keep the earlier ones.
+            raise ValueError(f"a model with {self.head.pooling} pooling cannot step: it pools over all steps; only last pooling can")
+        steps, state = self.encoder.step(self.embed(inputs), state)
+        # Forward-only, so the last step's output is the final state over everything read so far:
+        # what forward() gives a "last" pooled head. A per-step head ignores it.
+        mask = torch.ones_like(steps[..., 0], dtype=torch.bool)
+        return self.head(steps, steps[:, -1], mask), state
 
     def loss(self, outputs: torch.Tensor, batch: Batch) -> torch.Tensor:
         """Cross-entropy (classify) or mean squared error (regress), over counted steps only."""

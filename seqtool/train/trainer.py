@@ -18,15 +18,14 @@ import torch
 from torch.utils.data import DistributedSampler
 
 from seqtool.data.batching import bucket_batches, collate
-from seqtool.types import Batch
+from seqtool.engine import Engine
 from seqtool.errors import UsageError
 from seqtool.nn.model import SequenceModel
 from seqtool.settings import Settings
-from seqtool.types import Example
 from seqtool.train import distributed
 from seqtool.train.checkpoint import Checkpointer
-from seqtool.types import Metrics
 from seqtool.train.progress import Progress
+from seqtool.types import Batch, Example, Metrics
 
 
 @dataclass
@@ -157,7 +156,7 @@ class Trainer:
         return loss
 
     def evaluate(self, examples: Sequence[Example]) -> dict[str, Any]:
-        return validate(self.model, examples, self.settings.batch_size, self.device, self.new_metrics)
+        return validate(self.model, examples, self.settings.batch_size, self.new_metrics)
 
     def _snapshot(self, epoch: int, state: "_EarlyStopping") -> dict[str, Any]:
         return {
@@ -182,28 +181,22 @@ class Trainer:
         return int(snapshot["epoch"])
 
 
-@torch.no_grad()
 def validate(
     model: torch.nn.Module,
     examples: Sequence[Example],
     batch_size: int,
-    device: torch.device,
     new_metrics: Callable[[], Metrics] | None = None,
 ) -> dict[str, Any]:
-    """Loss and the task's metrics on ``examples``, in eval mode. Under torchrun every process
-    scores the whole validation set, so any metric a task defines needs no cross-process reduction."""
-    model.eval()
-    per_step = model.spec.output == "per_step"
+    """Loss and the task's metrics on ``examples``, in eval mode, through the one engine. Under
+    torchrun every process scores the whole validation set, so any metric a task defines needs no
+    cross-process reduction."""
     metrics = new_metrics() if new_metrics else None
     loss_sum, count = 0.0, 0
-    generator = torch.Generator()  # batches are not shuffled, so any generator will do
-    for indices in bucket_batches(examples, batch_size, generator, shuffle=False):
-        batch = collate([examples[i] for i in indices], per_step).to(device)
-        outputs = model(batch.inputs, batch.lengths)
+    for batch, outputs in Engine(model, batch_size=batch_size).run(examples):
         loss_sum += model.loss(outputs, batch).item() * len(batch)
         count += len(batch)
         if metrics:
-            metrics.update(outputs.float(), batch)
+            metrics.update(outputs, batch)
     return {"loss": loss_sum / max(count, 1), **(metrics.compute() if metrics else {})}
 
 

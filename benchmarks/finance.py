@@ -168,11 +168,10 @@ def main() -> None:
     import torch
 
     torch.set_num_threads(1)  # the benchmark machine is shared
-    from seqtool import pipeline
+    from seqtool import parse_time, pipeline
     from seqtool.plugins import registry
     from seqtool.settings import Settings
     from seqtool_finance import nab
-    from seqtool_finance.rows import parse_time
 
     raw_windows = json.loads((NAB / "labels" / "combined_windows.json").read_text())
     windows = {k: [(parse_time(a, k), parse_time(b, k)) for a, b in v] for k, v in raw_windows.items()}

@@ -27,7 +27,7 @@ from seqtool.data.batching import bucket_batches, collate
 from seqtool.nn.model import SequenceModel
 from seqtool.settings import Settings
 from seqtool.types import Example, ModelSpec
-from seqtool.train.trainer import Trainer, seed_everything
+from seqtool.training.trainer import Trainer, seed_everything
 
 SPEC = ModelSpec("tokens", 5000, "pooled", 2, "classify")
 SETTINGS = Settings(cell="lstm", bidirectional=True, hidden=128, embedding_dim=100, epochs=3, batch_size=32, patience=99)

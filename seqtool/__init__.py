@@ -1,7 +1,7 @@
 """seqtool: recurrent neural networks on your own sequence data.
 
 This module is the public API for plugin authors. Everything here is light to import: torch is
-pulled in only by the names that need it (``seqtool.nn``, ``seqtool.train``), and only when a
+pulled in only by the names that need it (``seqtool.nn``, ``seqtool.training``), and only when a
 command actually trains or predicts, so ``seqtool --help`` stays fast.
 """
 
@@ -17,8 +17,9 @@ except PackageNotFoundError:  # running from a source tree that is not installed
     __version__ = "0.0.0"
 
 #: The plugin API's version. A plugin may declare the major version it was written for
-#: (``SEQTOOL_API = 1`` in the module its entry point names); a different major is refused.
-API_VERSION = "1.0"
+#: (``SEQTOOL_API = 2`` in the module its entry point names); a different major is refused.
+#: 2.0: the version-2 contract (declared columns and state, the engine, no Adapter.predict).
+API_VERSION = "2.0"
 
 #: Decorator for a plugin's hook implementations, e.g. ``@seqtool.hookimpl``.
 hookimpl = pluggy.HookimplMarker("seqtool")
@@ -26,14 +27,21 @@ hookimpl = pluggy.HookimplMarker("seqtool")
 from seqtool.errors import DataError, SeqtoolError  # noqa: E402
 from seqtool.types import Batch, Example, Metrics, ModelSpec, Record  # noqa: E402
 from seqtool.task import Adapter, SampleData, Task, option  # noqa: E402
-from seqtool.data.columns import find_column  # noqa: E402
+from seqtool.data.columns import Column, find_column  # noqa: E402
+from seqtool.data.fitted import Fitted, LabelSet, RobustScaler  # noqa: E402
+from seqtool.data.series import Series, group_series  # noqa: E402
+from seqtool.data.times import parse_time  # noqa: E402
 from seqtool.data.vocabulary import Vocabulary  # noqa: E402
 
 #: Public names that need torch, imported on first use so ``import seqtool`` stays light.
 _LAZY = {
     "Engine": "seqtool.engine",
-    "ClassificationMetrics": "seqtool.train.metrics",
-    "RegressionMetrics": "seqtool.train.metrics",
+    "Model": "seqtool.model",
+    "load": "seqtool.api",
+    "read": "seqtool.api",
+    "train": "seqtool.api",
+    "ClassificationMetrics": "seqtool.training.metrics",
+    "RegressionMetrics": "seqtool.training.metrics",
 }
 
 
@@ -49,20 +57,31 @@ __all__ = [
     "API_VERSION",
     "Adapter",
     "Batch",
+    "Column",
     "ClassificationMetrics",
     "DataError",
     "Engine",
     "Example",
+    "Fitted",
+    "LabelSet",
     "Metrics",
+    "Model",
     "ModelSpec",
     "Record",
     "RegressionMetrics",
+    "RobustScaler",
     "SampleData",
     "SeqtoolError",
+    "Series",
     "Task",
     "Vocabulary",
     "find_column",
+    "group_series",
     "hookimpl",
+    "load",
     "option",
+    "parse_time",
+    "read",
+    "train",
     "__version__",
 ]

@@ -117,7 +117,7 @@ def info(model: str, as_json: bool) -> None:
     from pathlib import Path
 
     from seqtool.report import print_card
-    from seqtool.train.artefact import read_card
+    from seqtool.training.artefact import read_card
 
     card = read_card(Path(model))
     if as_json:

@@ -87,7 +87,7 @@ def _epilog(task: Task, verb: str) -> str | None:
 
 def _split(task: Task, given: dict[str, Any]) -> tuple[dict[str, Any], dict[str, Any]]:
     """Command-line or config values -> (settings overrides, task options); None means not given."""
-    task_keys = {o.option.name for o in task.options}
+    task_keys = {o.option.name for o in task.all_options()}
     offered = {spec.name for spec in offered_settings(task)}
     settings = {k: v for k, v in given.items() if k in offered}
     options = {k: v for k, v in given.items() if k in task_keys}

@@ -14,13 +14,18 @@ and an output becomes a result, which metrics matter. Importing this module does
 from __future__ import annotations
 
 import importlib
+import types
+import typing
 from abc import ABC, abstractmethod
+from collections import Counter
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Callable, Iterable, Iterator, Literal, Mapping, Sequence
 
 import click
 
+from seqtool.data.columns import Column
+from seqtool.data.fitted import Fitted
 from seqtool.types import Batch, Example, Metrics, ModelSpec, Record
 
 if TYPE_CHECKING:
@@ -83,6 +88,9 @@ class Task:
     defaults: Mapping[str, Any] = field(default_factory=dict)
     monitor: tuple[str, Literal["min", "max"]] = ("loss", "min")
     options: Sequence[TaskOption] = ()
+    #: the fields a table record holds, found by name in each input and renamed to their keys
+    #: for the adapter; each gets a --KEY-col flag (seqtool.data.columns)
+    columns: Sequence[Column] = ()
     #: what a sequence is made of: "tokens" (ids from a vocabulary, embedded: --embedding-dim and
     #: --token-dropout apply) or "features" (numeric vectors per step, fed to the cell as they are)
     input: Literal["tokens", "features"] = "tokens"
@@ -111,8 +119,13 @@ class Task:
     def adapter_class(self) -> "type[Adapter]":
         return resolve(self.adapter)
 
+    def all_options(self) -> list[TaskOption]:
+        """The task's own options and one --KEY-col flag per declared column."""
+        flags = [option(c.flag, c.option, verbs=c.verbs, help=c.help) for c in self.columns]
+        return [*flags, *self.options]
+
     def options_for(self, verb: str) -> list[click.Option]:
-        return [o.option for o in self.options if verb in o.verbs]
+        return [o.option for o in self.all_options() if verb in o.verbs]
 
 
 def resolve(target: "type | str") -> Any:
@@ -127,9 +140,12 @@ class Adapter(ABC):
     """Turns one task's records into tensors and model outputs back into records.
 
     An adapter is stateful: :meth:`fit` learns what it needs from the training records (a
-    vocabulary, a scaler, label names); :meth:`state` returns that as JSON-able data, which the
-    model file stores, and :meth:`load_state` restores it. ``options`` holds the task's option
-    values (see :func:`option`).
+    vocabulary, label names, a scaler), and the model file keeps it. What it learns is declared
+    as class-level annotations, e.g. ``vocabulary: Vocabulary`` and ``labels: LabelSet``
+    (:class:`~seqtool.data.fitted.Fitted` components that save themselves) or ``lowercase: bool``
+    (any JSON-able value): :meth:`state` and :meth:`load_state` save and restore exactly those,
+    so an adapter rarely writes either. ``options`` holds the task's option values (see
+    :func:`option`).
     """
 
     #: predict needs a per-step model's outputs after each sequence's last step only (what
@@ -141,18 +157,34 @@ class Adapter(ABC):
         #: the engine that runs the loaded model, set by the core before evaluate and predict,
         #: for work that needs more model outputs than decode receives (explanations, say)
         self.engine: "Engine | None" = None
+        #: records skipped, by reason: the core reports them once after a run
+        self.skipped: Counter[str] = Counter()
 
     @abstractmethod
     def fit(self, records: Sequence[Record]) -> None:
         """Learn the adapter state from the training records (called once, before training)."""
 
-    @abstractmethod
     def state(self) -> dict[str, Any]:
-        """JSON-able state for the model file."""
+        """JSON-able state for the model file: the declared attributes (see the class docstring)."""
+        return {name: value.state() if isinstance(value, Fitted) else value for name, value in self._declared(self)}
 
-    @abstractmethod
     def load_state(self, state: Mapping[str, Any]) -> None:
         """Restore what :meth:`state` returned."""
+        for name, kind in _state_types(type(self)).items():
+            if name in state:
+                value = state[name]
+                setattr(self, name, kind.from_state(value) if isinstance(kind, type) and issubclass(kind, Fitted) else value)
+
+    def skip(self, record: Record, reason: str) -> None:
+        """Count a record left out; the core reports each reason once (``skipped 3 record(s)
+        with no text``), so ``reason`` completes "record(s) ..."."""
+        self.skipped[reason] += 1
+
+    @staticmethod
+    def _declared(adapter: "Adapter") -> Iterator[tuple[str, Any]]:
+        for name in _state_types(type(adapter)):
+            if hasattr(adapter, name):
+                yield name, getattr(adapter, name)
 
     @abstractmethod
     def model_spec(self) -> ModelSpec:
@@ -191,8 +223,30 @@ class Adapter(ABC):
         whole run, say). Does nothing by default."""
 
     def report(self) -> list[str]:
-        """Lines for stderr after a run (records skipped, unknown tokens seen...)."""
+        """Lines for stderr after a run beyond the skipped records (unknown tokens seen...)."""
         return []
+
+    def notes(self) -> list[str]:
+        """Everything to say on stderr after a run: the records skipped, by reason, then :meth:`report`."""
+        return [f"skipped {count} record(s) {reason}" for reason, count in self.skipped.items()] + self.report()
 
 
 AdapterFactory = Callable[[Mapping[str, Any]], Adapter]
+
+
+def _state_types(cls: type[Adapter]) -> dict[str, Any]:
+    """An adapter class's declared state: its class-level annotations (its own and its bases'
+    below :class:`Adapter`), name -> type, with ``X | None`` read as ``X``."""
+    hints: dict[str, Any] = {}
+    for klass in reversed(cls.__mro__):
+        if klass is Adapter or not issubclass(klass, Adapter):
+            continue
+        hints.update(dict.fromkeys(name for name in vars(klass).get("__annotations__", {}) if not name.startswith("_")))
+        resolved = typing.get_type_hints(klass)
+        hints.update({name: _unoptional(resolved[name]) for name in hints if name in resolved})
+    return hints
+
+
+def _unoptional(kind: Any) -> Any:
+    arguments = [a for a in typing.get_args(kind) if a is not type(None)]
+    return arguments[0] if typing.get_origin(kind) in (typing.Union, types.UnionType) and len(arguments) == 1 else kind

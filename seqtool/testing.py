@@ -84,14 +84,14 @@ def assert_model_roundtrip(model_path: str | Path, task_name: str) -> None:
     and weights: the adapter's ``state()``/``load_state()`` and the file format lose nothing."""
     import torch
 
-    from seqtool import pipeline
-    from seqtool.train.artefact import load_model, save_model
+    from seqtool.model import load
+    from seqtool.training.artefact import load_model, save_model
 
     card, adapter_state, weights = load_model(Path(model_path))
-    model, adapter, _ = pipeline.load(registry().task(task_name), Path(model_path), {})
+    loaded = load(registry().task(task_name), Path(model_path))
     copy = Path(model_path).with_suffix(".roundtrip")
     try:
-        save_model(copy, model.state_dict(), {k: v for k, v in card.items() if not k.startswith("format")}, adapter.state())
+        save_model(copy, loaded.network.state_dict(), {k: v for k, v in card.items() if not k.startswith("format")}, loaded.adapter.state())
         card2, state2, weights2 = load_model(copy)
         assert card2 == card, "the model card changed on a load/save round trip"
         assert state2 == adapter_state, "Adapter.state() after load_state() differs from the stored state"

@@ -24,11 +24,27 @@ class Record(dict):
     no code ever parses a location back out of a string (a Windows path has colons of its own).
     """
 
-    def __init__(self, fields: Mapping[str, Any] = (), path: str = "", line: int = 0, *, unit: Literal["line", "record"] = "line") -> None:
+    def __init__(
+        self, fields: Mapping[str, Any] = (), path: str = "", line: int = 0, *, unit: Literal["line", "record"] = "line", table: bool = True
+    ) -> None:
         super().__init__(fields)
         self.path = path
         self.line = line
         self.unit = unit
+        #: False for the lines and FASTA readers' records, whose fields are fixed: a task's
+        #: declared columns are looked for in table records only
+        self.table = table
+        #: for a renamed record, each declared column's key -> its name in the input (for messages)
+        self.names: dict[str, str] = {}
+
+    def renamed(self, names: Mapping[str, str | None]) -> "Record":
+        """A copy with the fields ``names`` maps to (key -> field) under their keys; other fields
+        keep their names, and one that would clash with a key is dropped."""
+        keys = {field: key for key, field in names.items() if field is not None}
+        fields = {keys.get(name, name): value for name, value in self.items() if name in keys or name not in names}
+        renamed = Record(fields, self.path, self.line, unit=self.unit, table=self.table)
+        renamed.names = {key: field for key, field in names.items() if field is not None}
+        return renamed
 
     @property
     def where(self) -> str:

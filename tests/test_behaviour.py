@@ -184,7 +184,7 @@ def test_an_unsorted_stream_is_refused_with_the_fix_and_accepted_with_unsorted(m
     ("rows", "message"),
     [
         ([{"user_id": "a", "timestamp": "2024-01-01", "event": "home"}, {"user_id": "a", "timestamp": "yesterday", "event": "jazz"}],
-         "bad.csv:3: cannot read timestamp 'yesterday'"),
+         "bad.csv:3: cannot read 'yesterday'"),
         ([{"who": "a", "when": "2024-01-01", "what": "home"}], "columns found: who, when, what"),
     ],
 )
@@ -248,3 +248,14 @@ def test_shuffle_ties_permutes_only_equal_times_and_the_same_way_every_time():
     assert shuffled[0].events == shuffled[1].events != events
     assert sorted(shuffled[0].events[:6]) == events[:6] and shuffled[0].events[6] == "e6"
     assert sorted(shuffled[0].events[7:]) == sorted(events[7:])
+
+
+def test_a_jsonl_item_id_0_is_an_event_not_an_empty_field(model: Path, tmp_path: Path):
+    """jsonl numbers arrive as numbers: item 0 must be read as "0", not skipped as empty."""
+    rows = [{"user_id": "u1", "timestamp": i, "item": item} for i, item in enumerate([0, 1, 0, 2])]
+    path = tmp_path / "zero.jsonl"
+    path.write_text("".join(json.dumps(r) + "\n" for r in rows))
+    result = run_seqtool("run", "behaviour", "predict", "-m", str(model), str(path))
+    assert result.returncode == 0, result.stderr
+    assert "skipped" not in result.stderr
+    assert [r["user"] for r in jsonl(result.stdout)] == ["u1"]

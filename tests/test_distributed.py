@@ -10,7 +10,7 @@ import textwrap
 import torch
 
 from conftest import run_seqtool
-from seqtool.train.artefact import load_model
+from seqtool.training.artefact import load_model
 
 TINY = ["--hidden", "8", "--embedding-dim", "8", "--dropout", "0", "-q"]
 
@@ -45,8 +45,8 @@ RANKS = textwrap.dedent('''
     from seqtool.nn.model import SequenceModel
     from seqtool.settings import Settings
     from seqtool.types import Example, ModelSpec
-    from seqtool.train import distributed
-    from seqtool.train.trainer import Trainer, seed_everything
+    from seqtool.training import distributed
+    from seqtool.training.trainer import Trainer, seed_everything
 
     with distributed.process_group():
         settings = Settings(hidden=8, embedding_dim=8, epochs=2, batch_size=4, dropout=0.3)
@@ -73,7 +73,7 @@ def test_both_ranks_end_with_identical_weights(tmp_path):
 
 KILL_AFTER_EPOCH_2 = textwrap.dedent('''
     import os, signal, sys
-    import seqtool.train.checkpoint as checkpoint
+    import seqtool.training.checkpoint as checkpoint
     save = checkpoint.Checkpointer.save
     def save_then_die(self, state):
         save(self, state)

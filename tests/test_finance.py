@@ -234,7 +234,7 @@ def test_bad_rows_stop_with_the_line_unless_skipped_sorted_or_deduplicated(model
     assert fixed.returncode == 0, fixed.stderr
     out = read_rows(fixed.stdout)
     assert [r["timestamp"] for r in out] == [stamp(i) for i in range(40) if i not in (20, 25)]
-    assert "skipped 2 row(s)" in fixed.stderr
+    assert "skipped 2 record(s) with a missing, non-numeric or infinite value" in fixed.stderr
     assert "dropped 1 row(s) repeating the previous timestamp" in fixed.stderr
 
 

@@ -20,8 +20,8 @@ from seqtool.nn.encoder import RecurrentEncoder
 from seqtool.nn.model import Ensemble, SequenceModel
 from seqtool.settings import Settings
 from seqtool.types import Example, ModelSpec
-from seqtool.train.artefact import load_model, read_card, save_model
-from seqtool.train.trainer import Trainer, seed_everything
+from seqtool.training.artefact import load_model, read_card, save_model
+from seqtool.training.trainer import Trainer, seed_everything
 
 LENGTHS = [5, 2, 7, 1]
 
@@ -165,7 +165,7 @@ def test_model_file_round_trip_and_card_without_torch(tmp_path):
     path, weights = saved(tmp_path)
     card, state, loaded = load_model(path)
     assert card["task"] == "t" and state == {"vocabulary": ["a"]} and torch.equal(loaded["w"], weights["w"])
-    code = f"import sys; from seqtool.train.artefact import read_card; read_card({str(path)!r}); print('torch' in sys.modules)"
+    code = f"import sys; from seqtool.training.artefact import read_card; read_card({str(path)!r}); print('torch' in sys.modules)"
     assert subprocess.run([sys.executable, "-c", code], capture_output=True, text=True).stdout.strip() == "False"
     assert read_card(path)["format"] == "seqtool-model"
 
@@ -205,7 +205,7 @@ def test_interrupted_save_keeps_the_old_file(tmp_path):
     before = path.read_bytes()
     script = (
         "import torch, os, signal, safetensors.torch as st\n"
-        "from seqtool.train.artefact import save_model\n"
+        "from seqtool.training.artefact import save_model\n"
         "real = st.save_file\n"
         "def slow(t, p, metadata=None):\n"
         "    real(t, p, metadata=metadata); os.kill(os.getpid(), signal.SIGKILL)\n"
@@ -282,3 +282,16 @@ def test_an_ensemble_checkpoints_each_member_and_resumes(tmp_path, sentiment_csv
     assert again.returncode == 0, again.stderr
     for name, tensor in load_model(model)[2].items():
         assert torch.equal(tensor, first[name]), name
+
+
+def test_a_version_1_model_file_is_refused_with_a_message_naming_its_version(tmp_path):
+    from safetensors.torch import save_file
+
+    old = tmp_path / "old.model"
+    card = {"format": "seqtool-model", "format_version": 1, "seqtool_version": "0.1.0", "task": "sentiment"}
+    save_file({"members.0.w": torch.zeros(2)}, str(old), metadata={"seqtool.card": json.dumps(card), "seqtool.adapter": "{}"})
+    for args in (("info", str(old)), ("run", "sentiment", "predict", "-m", str(old))):
+        result = run_seqtool(*args, input="fine\n")
+        assert result.returncode == 1, result.stderr
+        assert "format version 1, written by seqtool 0.1.0" in result.stderr and "train the model again" in result.stderr
+        assert "Traceback" not in result.stderr

@@ -78,9 +78,9 @@ def test_load_plugins_filter(plugin_path):
 
 
 def test_incompatible_api_version_is_refused(plugin_path):
-    env = plugin_path("seqtool-future", {"future": "seqtool_future"}, {"seqtool_future": "SEQTOOL_API = '2.0'\n" + textwrap.dedent(ECHO).replace("echo", "future")})
+    env = plugin_path("seqtool-future", {"future": "seqtool_future"}, {"seqtool_future": "SEQTOOL_API = '3.0'\n" + textwrap.dedent(ECHO).replace("echo", "future")})
     [future] = [p for p in plugins_json(env, "--check") if p["name"] == "seqtool_future"]
-    assert "API 2.0" in future["error"] and seqtool.API_VERSION in future["error"]
+    assert "API 3.0" in future["error"] and seqtool.API_VERSION in future["error"]
 
 
 class Plugin:

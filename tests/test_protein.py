@@ -35,12 +35,23 @@ def jsonl(text: str) -> list[dict]:
     return [json.loads(line) for line in text.splitlines()]
 
 
+def read(path: Path, fmt: str, *, labelled: bool = True, **options):
+    """A file read by the core reader ``fmt`` with the task's columns found and renamed as the
+    core does it, and the options left for the adapter (the column flags are the core's)."""
+    from seqtool.data.columns import column_flags, resolve_columns
+    from seqtool.io.readers import read_records
+    from seqtool_protein import TASK
+
+    given, options = column_flags(TASK.columns, options)
+    return resolve_columns(read_records(str(path), fmt), TASK.columns, given=given, trained={}, labelled=labelled), options
+
+
 def examples(path: Path, fmt: str, *, labelled: bool = True, **options):
     """What the adapter makes of a file read by the core reader ``fmt``, in process."""
-    from seqtool.io.readers import read_records
     from seqtool_protein.adapter import ProteinAdapter
 
-    return list(ProteinAdapter(options).examples(read_records(str(path), fmt), labelled=labelled))
+    records, options = read(path, fmt, labelled=labelled, **options)
+    return list(ProteinAdapter(options).examples(records, labelled=labelled))
 
 
 @pytest.fixture(scope="module")
@@ -156,7 +167,7 @@ def test_invalid_letter_names_chain_and_position_and_can_be_skipped(model3):
     skipped = cli("predict", "-m", str(model3), "--format", "fasta", "--skip-invalid", input=query)
     assert skipped.returncode == 0, skipped.stderr
     assert skipped.stdout.splitlines()[0::2] == [">good", ">fine"]
-    assert "skipped 1 chain" in skipped.stderr
+    assert "skipped 1 record(s) with letters that are not amino acids" in skipped.stderr
 
 
 def test_empty_input_is_a_clear_error(model3):
@@ -186,15 +197,16 @@ def test_records_that_do_not_fit_name_file_line_and_chain(tmp_path, row, message
 
 def test_eight_states_need_eight_state_labels(tmp_path):
     from seqtool import DataError
-    from seqtool.io.readers import read_records
     from seqtool_protein.adapter import ProteinAdapter
 
     data = tmp_path / "q3only.csv"
     data.write_text("id,seq,sst3\n" + "".join(f"c{i},{r['seq']},{r['sst3']}\n" for i, r in enumerate(sample_rows("valid.csv"))))
+    records, options = read(data, "csv", states="8")
     with pytest.raises(DataError, match="8-state secondary structure.*--ss-col"):
-        ProteinAdapter({"states": "8"}).fit(list(read_records(str(data), "csv")))
+        ProteinAdapter(options).fit(list(records))
+    records, options = read(data, "csv", states="8", ss_col="sst3")
     with pytest.raises(DataError, match="needs DSSP 8-state labels.*--states 3"):
-        ProteinAdapter({"states": "8", "ss_col": "sst3"}).fit(list(read_records(str(data), "csv")))
+        ProteinAdapter(options).fit(list(records))
 
 
 def test_rcsb_pairs_keep_their_blanks_as_coil_when_read_as_lines():
@@ -264,12 +276,13 @@ def test_features_handle_case_ambiguity_codes_and_rare_residues():
 
 
 def test_long_batches_run_in_slices_with_the_same_results(model3):
-    from seqtool import pipeline
     from seqtool.engine import Engine
+    from seqtool.model import load
     from seqtool.plugins import registry
     from seqtool_protein.chains import Chain
 
-    model, adapter, _ = pipeline.load(registry().task("protein-ss"), model3, {})
+    loaded = load(registry().task("protein-ss"), model3)
+    model, adapter = loaded.network, loaded.adapter
     sequences = [row["seq"] for row in sample_rows("test.csv")[:6]]
     examples = [adapter._example(Chain(str(i), s, "test"), labelled=False) for i, s in enumerate(sequences)]
 

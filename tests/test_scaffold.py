@@ -34,7 +34,8 @@ def test_scaffolded_plugin_installs_lists_runs_and_passes_its_own_tests(tmp_path
     demo = run_seqtool("run", "weather", "demo", "-q", env=env)
     assert demo.returncode == 0, demo.stderr
     forecasts = [json.loads(line) for line in demo.stdout.splitlines() if line.startswith("{")]
-    assert {f["city"] for f in forecasts} == {"Northport", "Southbay", "Highfield"}
+    assert {f["series"] for f in forecasts} == {"Northport", "Southbay", "Highfield"}
+    assert all(len(f["forecast"]) == 7 for f in forecasts)
 
     own_tests = subprocess.run(
         [sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider"], cwd=package, capture_output=True, text=True,
@@ -65,3 +66,13 @@ def test_every_hook_is_documented_and_tested():
     for hook in hook_names():
         assert f"### `{hook}(" in guide, f"docs/plugins.md has no section for hook {hook}"
         assert f"def {hook}(" in tests, f"no test implements hook {hook}"
+
+
+def test_the_guide_shows_the_scaffold_adapter_and_task_as_generated():
+    """The worked example in docs/plugins.md is the scaffold itself, so the two cannot drift apart."""
+    guide = (ROOT / "docs" / "plugins.md").read_text()
+    templates = ROOT / "seqtool" / "templates" / "plugin" / "package"
+    adapter = (templates / "adapter.py.tmpl").read_text().replace("__MODULE__", "seqtool_weather").replace("__NAME__", "weather")
+    task = (templates / "__init__.py.tmpl").read_text().replace("__MODULE__", "seqtool_weather").replace("__NAME__", "weather")
+    assert adapter in guide
+    assert task[task.index("TASK = Task(") :] in guide

@@ -196,7 +196,7 @@ def test_undecodable_bytes_name_the_line_and_suggest_encoding(model: Path):
 
 
 def test_embeddings_file_initialises_the_word_vectors(data: Path, tmp_path: Path):
-    from seqtool.train.artefact import load_model
+    from seqtool.training.artefact import load_model
 
     vectors = {word: [round(0.01 * (i + 1) * (d + 1), 4) for d in range(16)] for i, word in enumerate(["wonderful", "dreadful", "film"])}
     path = tmp_path / "vectors.txt"

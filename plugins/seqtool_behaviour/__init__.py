@@ -7,38 +7,26 @@ This module stays light (no torch): it only describes the task. The work is in
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Any
+from typing import Any, Callable
 
 import click
 
 import seqtool
-from seqtool import SampleData, Task, option
+from seqtool import Column, SampleData, Task, option
 from seqtool_behaviour.events import TIES, parse_duration, parse_moment
 
 SAMPLES = Path(__file__).parent / "sample_data"
 
 
-class Duration(click.ParamType):
-    """``30m``, ``2h``, ``1d``: checked here, kept as written so the model card reads naturally."""
+class Checked(click.ParamType):
+    """A value ``parse`` accepts (a duration, a time), kept as written so the model card reads naturally."""
 
-    name = "duration"
-
-    def convert(self, value: Any, param: click.Parameter | None, ctx: click.Context | None) -> str:
-        try:
-            parse_duration(value)
-        except ValueError as error:
-            self.fail(str(error), param, ctx)
-        return str(value).strip()
-
-
-class Timestamp(click.ParamType):
-    """An ISO-8601 or unix time, checked here and kept as written."""
-
-    name = "time"
+    def __init__(self, name: str, parse: Callable[[Any], Any]) -> None:
+        self.name, self.parse = name, parse
 
     def convert(self, value: Any, param: click.Parameter | None, ctx: click.Context | None) -> str:
         try:
-            parse_moment(value)
+            self.parse(value)
         except ValueError as error:
             self.fail(str(error), param, ctx)
         return str(value).strip()
@@ -70,17 +58,20 @@ TASK = Task(
     input="tokens",
     output="per_step",
     causal=True,
+    columns=[
+        Column("user", ("user_id", "session", "session_id", "customer", "customer_id", "visitor_id", "client_id"), what="user or session id"),
+        # without one, events keep file order
+        Column("time", ("timestamp", "time", "datetime", "date", "ts", "event_time", "created_at"), what="timestamp", needed="optional"),
+        Column("event", ("event_type", "item", "item_id", "action", "page", "product_id", "category"), what="event"),
+    ],
     options=[
-        option("--user-col", help="Column with the user or session id (found automatically: user_id, session_id, customer_id...)."),
-        option("--time-col", help="Column with the timestamp: ISO-8601 or unix s/ms (found automatically: timestamp, time, date...; none: file order)."),
-        option("--event-col", help="Column with the event (found automatically: event, item, item_id, action...)."),
-        option("--session-gap", type=Duration(), help="Split a user's history where events are further apart than this (30m, 2h, 1d)."),
+        option("--session-gap", type=Checked("duration", parse_duration), help="Split a user's history where events are further apart than this (30m, 2h, 1d)."),
         option("--ties", type=click.Choice(TIES), help="Order of events with the same timestamp: file (as listed, the default) or shuffle (seeded per user: for baskets, whose file order is not behaviour). A model remembers its training choice."),
         option("--min-count", verbs=("train",), type=click.IntRange(1), help="Events seen fewer times in training become 'unknown' (default 1)."),
         option("--max-length", type=click.IntRange(2), help="Longest window read at once; longer histories are read in overlapping windows (default 200)."),
         option("--top-k", verbs=("evaluate", "predict", "demo"), type=click.IntRange(1), help="Events to rank and score: Recall/MRR/NDCG@k, k predictions per user (default 20)."),
         option("--last-only", verbs=("evaluate",), is_flag=True, default=None, help="Score only each sequence's last event (leave-last-out) instead of every next event."),
-        option("--score-from", verbs=("evaluate",), type=Timestamp(), help="Score only next events at or after this time (ISO-8601 or unix); earlier events are context (a temporal split)."),
+        option("--score-from", verbs=("evaluate",), type=Checked("time", parse_moment), help="Score only next events at or after this time (ISO-8601, unix, M/D/YYYY...); earlier events are context (a temporal split)."),
         option("--unsorted", verbs=("evaluate", "predict"), is_flag=True, default=None, help="The log is not grouped by user: read it all into memory first instead of streaming user by user."),
     ],
     input_format="lines",

@@ -7,9 +7,8 @@ from typing import Any, Iterable, Iterator, Mapping, Sequence
 
 import torch
 
-from seqtool import Adapter, DataError, Example, ModelSpec, Record, SeqtoolError, Vocabulary
-from seqtool import Batch
-from seqtool_behaviour.events import Columns, History, HistoryReader, parse_moment
+from seqtool import Adapter, Batch, DataError, Example, ModelSpec, Record, SeqtoolError, Vocabulary
+from seqtool_behaviour.events import History, HistoryReader, parse_moment
 from seqtool_behaviour.ranking import FIRST_REAL_ID, Markov, Popularity, RankingMetrics
 
 DEFAULT_TOP_K = 20
@@ -35,24 +34,18 @@ def windows(length: int, max_length: int) -> Iterator[tuple[int, int, int]]:
 
 class BehaviourAdapter(Adapter):
     predicts_last_step = True  # the next event follows each history's last step
+    vocabulary: Vocabulary
+    popularity: Popularity
+    markov: Markov
 
     def __init__(self, options: Mapping[str, Any]) -> None:
         super().__init__(options)
-        self.vocabulary: Vocabulary | None = None
-        self.popularity: Popularity | None = None
-        self.markov: Markov | None = None
-        self.columns: Columns | None = None
-        self.ties = options.get("ties") or "file"
-        self.reader: HistoryReader | None = None
         self.single_event = 0
         self.unknown_events = 0
 
-    # -- state ---------------------------------------------------------------------------------
-
     def fit(self, records: Sequence[Record]) -> None:
-        reader = HistoryReader(self.options, ties=self.ties)
+        reader = HistoryReader(self.options, skip=lambda record, reason: None)  # examples() counts them
         histories = [h for sessions in reader.read(records) for h in sessions]
-        self.columns = reader.columns  # what evaluate and predict look for first
         self.vocabulary = Vocabulary.build((h.events for h in histories), min_count=self.options.get("min_count") or 1)
         if len(self.vocabulary) <= FIRST_REAL_ID:
             raise DataError(f"{records[0].path}: no event is seen --min-count times; lower --min-count")
@@ -61,35 +54,16 @@ class BehaviourAdapter(Adapter):
         self.popularity = Popularity.fit(sequences, size)
         self.markov = Markov.fit(sequences, size)
 
-    def state(self) -> dict[str, Any]:
-        return {
-            "columns": self.columns.state() if self.columns else None,
-            "ties": self.ties,
-            "vocabulary": self.vocabulary.state(),
-            "popularity": self.popularity.state(),
-            "markov": self.markov.state(),
-        }
-
-    def load_state(self, state: Mapping[str, Any]) -> None:
-        self.columns = Columns(**state["columns"]) if state["columns"] else None
-        self.ties = self.options.get("ties") or state["ties"]  # as trained, unless asked
-        self.vocabulary = Vocabulary.from_state(state["vocabulary"])
-        self.popularity = Popularity(state["popularity"])
-        self.markov = Markov.from_state(state["markov"], len(self.vocabulary))
-
     def model_spec(self) -> ModelSpec:
         size = len(self.vocabulary)
         return ModelSpec(input="tokens", input_size=size, output="per_step", output_size=size, objective="classify")
-
-    # -- records <-> tensors -------------------------------------------------------------------
 
     @property
     def max_length(self) -> int:
         return self.options.get("max_length") or DEFAULT_MAX_LENGTH
 
     def examples(self, records: Iterable[Record], *, labelled: bool) -> Iterator[Example]:
-        self.reader = HistoryReader(self.options, self.columns, self.ties)
-        for sessions in self.reader.read(records):
+        for sessions in HistoryReader(self.options, self.skip).read(records):
             if labelled:
                 for history in sessions:
                     yield from self._labelled(history)
@@ -130,7 +104,7 @@ class BehaviourAdapter(Adapter):
             cut = parse_moment(score_from)
         except ValueError as error:
             raise SeqtoolError(f"--score-from: {error}") from None
-        return torch.tensor(history.times[1:]) >= cut
+        return torch.tensor([time >= cut for time in history.times[1:]])
 
     def _unlabelled(self, history: History) -> Example:
         return Example(torch.tensor(self._encode(history.events[-self.max_length :])), meta=history.user)
@@ -148,8 +122,6 @@ class BehaviourAdapter(Adapter):
 
     def report(self) -> list[str]:
         lines = []
-        if self.reader and self.reader.rows_without_user_or_event:
-            lines.append(f"skipped {self.reader.rows_without_user_or_event} row(s) with an empty user or event")
         if self.single_event:
             lines.append(f"skipped {self.single_event} sequence(s) with a single event (nothing follows it to learn or score)")
         if self.unknown_events:

@@ -1,7 +1,8 @@
-"""Event logs -> ordered histories: column lookup, timestamps, grouping by user, sessions.
+"""Event logs -> ordered histories: grouping by user, time order, sessions.
 
 No torch here: this is plain parsing, shared by ``fit`` (the whole log in memory) and by
-``evaluate``/``predict``, which stream a log grouped by user one user at a time.
+``evaluate``/``predict``, which stream a log grouped by user one user at a time. The core has
+found the columns: a table record holds ``user``, ``event`` and, when the log has one, ``time``.
 """
 
 from __future__ import annotations
@@ -9,18 +10,15 @@ from __future__ import annotations
 import random
 import re
 from dataclasses import dataclass, field
-from datetime import datetime, timezone
-from typing import Any, Iterable, Iterator, Mapping, Sequence
+from datetime import datetime, timedelta
+from typing import Any, Callable, Iterable, Iterator, Mapping, Sequence
 
-from seqtool import DataError, Record, SeqtoolError, find_column
+from seqtool import DataError, Record, SeqtoolError, parse_time
 
-USER_COLUMNS = ("user", "user_id", "userid", "session", "session_id", "sessionid", "customer", "customer_id", "visitor_id", "client_id")
-TIME_COLUMNS = ("timestamp", "time", "datetime", "date", "ts", "event_time", "created_at")
-EVENT_COLUMNS = ("event", "event_type", "item", "item_id", "itemid", "action", "page", "product_id", "category")
 #: a record read by the plain-lines reader: one whole sequence per line, events split on whitespace
 LINE_FIELD = "text"
-#: unix times above this are taken to be milliseconds (1e11 s is the year 5138)
-MILLISECONDS_ABOVE = 1e11
+#: how events with the same timestamp are ordered: as the file lists them, or shuffled
+TIES = ("file", "shuffle")
 _UNITS = {"s": 1, "m": 60, "h": 3600, "d": 86400, "w": 604800}
 _DURATION = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*([smhdw])\s*$")
 
@@ -32,76 +30,24 @@ class History:
     user: str
     events: list[str]
     source: str
-    times: list[float] = field(default_factory=list)
+    times: list[datetime] = field(default_factory=list)
 
 
-@dataclass
-class Columns:
-    """Which record fields hold the user, the time (optional: file order otherwise) and the event."""
-
-    user: str
-    event: str
-    time: str | None
-
-    @classmethod
-    def find(cls, record: Record, options: Mapping[str, Any], trained: "Columns | None" = None) -> "Columns":
-        """A column named by an option wins; then the one training used, when this file has it;
-        then the first common name found."""
-
-        def column(name: str, candidates: Sequence[str], what: str, required: bool = True) -> str | None:
-            given = options.get(f"{name}_col")
-            known = getattr(trained, name) if trained else None
-            if given is None and known in record:
-                return known
-            return find_column(record, given, candidates, what=what, flag=f"--{name}-col", source=record.where, required=required)
-
-        return cls(
-            user=column("user", USER_COLUMNS, "user or session id"),
-            event=column("event", EVENT_COLUMNS, "event"),
-            time=column("time", TIME_COLUMNS, "timestamp", required=False),
-        )
-
-    def state(self) -> dict[str, str | None]:
-        return {"user": self.user, "event": self.event, "time": self.time}
-
-
-def parse_duration(text: str) -> float:
-    """``"30m"`` -> 1800.0 seconds; units s, m, h, d, w. Raises ValueError on anything else."""
+def parse_duration(text: str) -> timedelta:
+    """``"30m"`` -> 30 minutes; units s, m, h, d, w. Raises ValueError on anything else."""
     match = _DURATION.match(str(text))
     if not match:
         raise ValueError(f"{text!r} is not a duration; write a number and a unit: 90s, 30m, 2h, 1d, 1w")
-    return float(match.group(1)) * _UNITS[match.group(2)]
+    return timedelta(seconds=float(match.group(1)) * _UNITS[match.group(2)])
 
 
-def parse_moment(value: Any) -> float:
-    """Seconds since the epoch from ISO-8601 (date or datetime; naive means UTC) or a unix time in
-    seconds or milliseconds. Raises ValueError on anything else."""
-    text = str(value).strip()
+def parse_moment(value: Any) -> datetime:
+    """A time given as an option (``--score-from``), read as :func:`seqtool.parse_time` reads the
+    time column. Raises ValueError on anything else."""
     try:
-        number = float(text)
-    except ValueError:
-        pass
-    else:
-        return number / 1000 if abs(number) >= MILLISECONDS_ABOVE else number
-    try:
-        moment = datetime.fromisoformat(text)
-    except ValueError:
-        raise ValueError(f"cannot read timestamp {text!r}; use ISO-8601 (2024-05-01 or 2024-05-01T13:45:00) or unix seconds/milliseconds") from None
-    if moment.tzinfo is None:
-        moment = moment.replace(tzinfo=timezone.utc)
-    return moment.timestamp()
-
-
-def parse_time(value: Any, source: str, column: str) -> float:
-    """:func:`parse_moment` for a value read from ``source``, failing with where it is."""
-    try:
-        return parse_moment(value)
-    except ValueError as error:
-        raise DataError(f"{source}: {error} in column {column!r}, or name another column with --time-col") from None
-
-
-#: how events with the same timestamp are ordered: as the file lists them, or shuffled
-TIES = ("file", "shuffle")
+        return parse_time(value, "")
+    except DataError:
+        raise ValueError(f"cannot read {str(value).strip()!r} as a time; use ISO 8601 (2024-05-01 or 2024-05-01T13:45:00), M/D/YYYY or unix seconds/milliseconds") from None
 
 
 def shuffle_ties(history: History) -> None:
@@ -122,19 +68,16 @@ def shuffle_ties(history: History) -> None:
 
 
 class HistoryReader:
-    """Turns records into :class:`History` objects, counting the rows it had to skip.
+    """Turns records into :class:`History` objects, passing the rows it cannot use to ``skip``.
 
     Events are ordered by time; equal times keep file order (a stable sort), the documented
-    tie-break, unless ``ties="shuffle"`` (see :func:`shuffle_ties`). A sequence-per-line record
+    tie-break, unless ``--ties shuffle`` (see :func:`shuffle_ties`). A sequence-per-line record
     (field ``text``) is one history on its own.
     """
 
-    def __init__(self, options: Mapping[str, Any], trained: Columns | None = None, ties: str = "file") -> None:
+    def __init__(self, options: Mapping[str, Any], skip: Callable[[Record, str], None]) -> None:
         self.options = options
-        self.trained = trained
-        self.ties = ties
-        self.columns: Columns | None = None
-        self.rows_without_user_or_event = 0
+        self.skip = skip
         gap = options.get("session_gap")
         try:
             self.session_gap = parse_duration(gap) if gap else None
@@ -172,7 +115,7 @@ class HistoryReader:
         current: list[Record] = []
         current_user: str | None = None
         for index, record in enumerate(records):
-            if self._is_line(record):  # a whole sequence: score it now, not when the next line comes
+            if not record.table:  # a whole sequence: score it now, not when the next line comes
                 yield [record]
                 continue
             user = self._user_of(record, index)
@@ -195,36 +138,31 @@ class HistoryReader:
             yield current
 
     def _user_of(self, record: Record, index: int) -> str | None:
-        if self._is_line(record):
+        if not record.table:
             return f"{index}"  # every line is its own sequence
-        if self.columns is None:
-            self.columns = Columns.find(record, self.options, self.trained)
-        user = str(record.get(self.columns.user) or "").strip()
-        if not user or not str(record.get(self.columns.event) or "").strip():
-            self.rows_without_user_or_event += 1
+        user = _text(record.get("user"))
+        if not user or not _text(record.get("event")):
+            self.skip(record, "with an empty user or event")
             return None
         return user
-
-    @staticmethod
-    def _is_line(record: Record) -> bool:
-        return set(record) == {LINE_FIELD}
 
     # -- one user --------------------------------------------------------------------------------
 
     def _history(self, records: list[Record]) -> History | None:
         first = records[0]
-        if self._is_line(first):
+        if not first.table:
+            if LINE_FIELD not in first:
+                raise DataError(f"{first.where}: behaviour reads an event log (csv, tsv, jsonl) or one sequence of events per line; name the format with --input-format")
             events = first[LINE_FIELD].split()
             return History(str(first.line), events, first.where) if events else None
-        columns = self.columns
-        user = str(first[columns.user]).strip()
-        events = [str(r[columns.event]).strip() for r in records]
-        if columns.time is None:
+        user = str(first["user"]).strip()
+        events = [str(r["event"]).strip() for r in records]
+        if not any("time" in r for r in records):  # no time column: file order
             return History(user, events, first.where)
-        times = [parse_time(r[columns.time], r.where, columns.time) for r in records]
+        times = [parse_time(r.get("time"), r.where, column=r.names.get("time", "time")) for r in records]
         order = sorted(range(len(records)), key=times.__getitem__)  # stable: ties keep file order
         history = History(user, [events[i] for i in order], first.where, [times[i] for i in order])
-        if self.ties == "shuffle":
+        if self.options.get("ties") == "shuffle":
             shuffle_ties(history)
         return history
 
@@ -238,3 +176,8 @@ class HistoryReader:
                 sessions.append(History(history.user, history.events[start:i], history.source, history.times[start:i]))
                 start = i
         return sessions
+
+
+def _text(value: object) -> str:
+    """A field as stripped text; a jsonl number 0 (an item id, say) is "0", not empty."""
+    return "" if value is None else str(value).strip()

@@ -4,11 +4,11 @@ negatives) for the model and, on the very same targets, the popularity and Marko
 from __future__ import annotations
 
 import math
-from typing import Any
+from typing import Any, Mapping
 
 import torch
 
-from seqtool import Batch
+from seqtool import Batch, Fitted
 
 #: ids 0 (padding) and 1 (unknown) are never recommended; an unknown target is always a miss
 FIRST_REAL_ID = 2
@@ -28,7 +28,7 @@ def ranks(scores: torch.Tensor, targets: torch.Tensor) -> torch.Tensor:
     return torch.where(targets >= FIRST_REAL_ID, rank, torch.full_like(rank, scores.shape[1]))
 
 
-class Popularity:
+class Popularity(Fitted):
     """Scores every event by how often it was a next event in training."""
 
     def __init__(self, counts: list[int]) -> None:
@@ -44,11 +44,15 @@ class Popularity:
     def scores(self, previous: torch.Tensor) -> torch.Tensor:
         return self.counts.to(previous.device).expand(len(previous), -1)
 
-    def state(self) -> list[int]:
-        return self.counts.long().tolist()
+    def state(self) -> dict[str, list[int]]:
+        return {"counts": self.counts.long().tolist()}
+
+    @classmethod
+    def from_state(cls, state: Mapping[str, Any]) -> "Popularity":
+        return cls(state["counts"])
 
 
-class Markov:
+class Markov(Fitted):
     """First order: scores next events by how often they followed the last event in training
     (a sparse count matrix). Rows it never saw score zero everywhere, so the id tie-break falls
     back to popularity order."""
@@ -71,13 +75,13 @@ class Markov:
     def scores(self, previous: torch.Tensor) -> torch.Tensor:
         return self.matrix.index_select(0, previous.cpu()).to_dense().to(previous.device)
 
-    def state(self) -> dict[str, list[int]]:
+    def state(self) -> dict[str, Any]:
         previous, following, counts = self.triples
-        return {"previous": previous, "next": following, "count": counts}
+        return {"previous": previous, "next": following, "count": counts, "size": self.matrix.shape[0]}
 
     @classmethod
-    def from_state(cls, state: dict[str, list[int]], size: int) -> "Markov":
-        return cls(state["previous"], state["next"], state["count"], size)
+    def from_state(cls, state: Mapping[str, Any]) -> "Markov":
+        return cls(state["previous"], state["next"], state["count"], state["size"])
 
 
 class RankTally:

@@ -12,7 +12,7 @@ from pathlib import Path
 import click
 
 import seqtool
-from seqtool import SampleData, Task, option
+from seqtool import Column, SampleData, Task, option
 
 SAMPLES = Path(__file__).parent / "sample_data"
 
@@ -42,10 +42,13 @@ TASK = Task(
     output="pooled",
     # the windows overlap: a random hold-out would validate on rows the model trained on
     split="temporal",
+    columns=[
+        Column("time", ("timestamp", "date", "time", "datetime"), what="timestamp"),
+        Column("symbol", ("ticker",), what="symbol", needed="optional"),  # many series in one file
+    ],
     options=[
-        option("--time-col", help="Column holding the timestamp (found automatically: timestamp, date, time)."),
+        # several columns may be named, so --value-col is the plugin's own (seqtool_finance.rows)
         option("--value-col", help="Numeric column(s) to model, comma-separated (found automatically: value, close, adj close, price, volume)."),
-        option("--symbol-col", help="Column naming the series, for many series in one file (found automatically: symbol, ticker)."),
         option("--transform", verbs=("train",), type=click.Choice(["auto", "logret", "log1p", "diff", "none"]), help="Make the series stationary: log-returns for prices, log1p for counts and volumes (default auto: log1p for non-negative whole numbers, logret for positive values, else none)."),
         option("--window", verbs=("train",), type=click.IntRange(2), help="Rows of history each forecast sees (default 48)."),
         option("--smoothing", verbs=("train",), type=click.IntRange(1), help="EWMA span, in rows, for smoothing forecast errors (default 1: raw errors)."),

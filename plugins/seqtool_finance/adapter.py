@@ -4,20 +4,17 @@ forecast error -> smoothed, normalised score -> flag (telemanom)."""
 from __future__ import annotations
 
 import math
-from typing import Any, Iterable, Iterator, Mapping, Sequence
+from typing import Any, Callable, Iterable, Iterator, Mapping, Sequence
 
 import torch
 
-from seqtool import Adapter, DataError, Engine, Example, ModelSpec, Record
-from seqtool import Batch
-from seqtool import RegressionMetrics
+from seqtool import Adapter, Batch, DataError, Engine, Example, ModelSpec, Record, RegressionMetrics, RobustScaler
 from seqtool_finance import transforms
 from seqtool_finance.metrics import AnomalyMetrics
-from seqtool_finance.rows import Columns, find_columns
+from seqtool_finance.rows import value_columns
 from seqtool_finance.scored import Scored, StepMeta
 from seqtool_finance.scoring import Calibration, Scorer
 from seqtool_finance.sequencing import Notes, Sequencer
-from seqtool_finance.transforms import RobustScaler
 
 DEFAULT_WINDOW = 48
 DEFAULT_SMOOTHING = 1
@@ -26,34 +23,35 @@ REFRACTORY_WINDOWS = 6
 
 
 class FinanceAdapter(Adapter):
+    #: the value columns training read (the time and symbol columns are the core's: see the Task)
+    columns: list[str] | None = None
+    transforms: list[str]
+    scaler: RobustScaler
+    #: set by calibrate, after training: until then the adapter makes training windows only
+    calibration: Calibration | None = None
+
     def __init__(self, options: Mapping[str, Any]) -> None:
         super().__init__(options)
         self.window = self.options.get("window") or DEFAULT_WINDOW
-        self.columns: Columns | None = None
-        self.transform_names: list[str] = []
-        self.scaler: RobustScaler | None = None
-        self.calibration: Calibration | None = None
-        self.notes = Notes()
+        self.seen = Notes()
         self.scorer: Scorer | None = None
         self.plotted: list[Scored] = []
 
     # -- state ---------------------------------------------------------------------------------
 
     def fit(self, records: Sequence[Record]) -> None:
-        raw = Sequencer(self._columns_for, [], None, 0, skip_bad=self._skip_bad(), sort=False)
+        raw = Sequencer(self._columns_for, [], None, 0, skip=self._skip(counted=False), sort=False)
         rows = list(raw.rows(records))
         if not rows:
             raise DataError(f"{records[0].path}: no usable rows to train on")
-        self.columns = raw.columns
+        self.columns = list(raw.columns)
         given = self.options.get("transform") or "auto"
-        self.transform_names = [
-            transforms.choose([r.values[i] for r in rows]) if given == "auto" else given for i in range(len(self.columns.values))
-        ]
-        transformed = Sequencer(self._columns_for, self.transform_names, None, 0, skip_bad=self._skip_bad(), sort=self._sort())
+        self.transforms = [transforms.choose([r.values[i] for r in rows]) if given == "auto" else given for i in range(len(self.columns))]
+        transformed = Sequencer(self._columns_for, self.transforms, None, 0, skip=self._skip(counted=False), sort=self._sort())
         values = [step.current for step in transformed.steps(records) if step.current is not None]
         self.scaler = RobustScaler.fit(list(zip(*values)))
-        lead = 1 if any(transforms.needs_previous(t) for t in self.transform_names) else 0
-        for symbol, count in transformed.notes.rows.items():
+        lead = 1 if any(transforms.needs_previous(t) for t in self.transforms) else 0
+        for symbol, count in transformed.counts.items():
             if count < self.window + lead + 2:
                 where = f"series {symbol!r}" if symbol else "the series"
                 raise DataError(
@@ -61,22 +59,8 @@ class FinanceAdapter(Adapter):
                     f"(at least {self.window + lead + 2} needed); give more rows or a smaller --window"
                 )
 
-    def state(self) -> dict[str, Any]:
-        return {
-            "columns": self.columns.state(),
-            "transforms": self.transform_names,
-            "scaler": self.scaler.state(),
-            "calibration": self.calibration.state() if self.calibration else None,
-        }
-
-    def load_state(self, state: Mapping[str, Any]) -> None:
-        self.columns = Columns.from_state(state["columns"])
-        self.transform_names = list(state["transforms"])
-        self.scaler = RobustScaler(**state["scaler"])
-        self.calibration = Calibration.from_state(state["calibration"])
-
     def model_spec(self) -> ModelSpec:
-        features = len(self.columns.values)
+        features = len(self.columns)
         return ModelSpec(input="features", input_size=features, output="pooled", output_size=features, objective="regress")
 
     def calibrate(self, engine: Engine, examples: Sequence[Example]) -> None:
@@ -95,11 +79,15 @@ class FinanceAdapter(Adapter):
 
     # -- records <-> tensors -------------------------------------------------------------------
 
-    def _columns_for(self, record: Record) -> Columns:
-        return find_columns(record, self.options, self.columns)
+    def _columns_for(self, record: Record) -> tuple[str, ...]:
+        return value_columns(record, self.options.get("value_col"), self.columns)
 
-    def _skip_bad(self) -> bool:
-        return self.options.get("on_bad") == "skip"
+    def _skip(self, *, counted: bool) -> Callable[[Record], None] | None:
+        """What a row with a bad value does: stop the run (None), or with --on-bad skip be left
+        out, and counted when ``counted`` (fit's own passes over the rows are not)."""
+        if self.options.get("on_bad") != "skip":
+            return None
+        return (lambda record: self.skip(record, "with a missing, non-numeric or infinite value (--on-bad skip)")) if counted else (lambda record: None)
 
     def _sort(self) -> bool:
         return bool(self.options.get("sort"))
@@ -112,8 +100,8 @@ class FinanceAdapter(Adapter):
             from seqtool_finance.plot import require_matplotlib
 
             require_matplotlib()
-        sequencer = Sequencer(self._columns_for, self.transform_names, self.scaler, self.window, skip_bad=self._skip_bad(), sort=self._sort())
-        features = len(self.columns.values)
+        sequencer = Sequencer(self._columns_for, self.transforms, self.scaler, self.window, skip=self._skip(counted=True), sort=self._sort(), notes=self.seen)
+        features = len(self.columns)
         placeholder = torch.zeros(1, features)
         for step in sequencer.steps(records):
             ready = step.history is not None and step.current is not None
@@ -124,25 +112,17 @@ class FinanceAdapter(Adapter):
             meta = StepMeta(step.row, step.position, step.current, ready, sequencer.columns)
             span = (step.position - self.window, step.position)  # the rows it reads and the row it forecasts
             yield Example(inputs, target if labelled else None, meta=meta, group=meta.series, span=span)
-        self._add_notes(sequencer.notes)
         if scoring:
-            self._check_long_enough(sequencer.notes)
+            self._check_long_enough(sequencer.counts)
 
-    def _check_long_enough(self, notes: Notes) -> None:
-        short = [symbol for symbol, count in notes.rows.items() if count <= self.window]
+    def _check_long_enough(self, counts: Mapping[str | None, int]) -> None:
+        short = [symbol for symbol, count in counts.items() if count <= self.window]
         if short:
             where = f"series {short[0]!r}" if short[0] else "the series"
             raise DataError(
-                f"{where} has {notes.rows[short[0]]} rows, no more than the model's {self.window}-row window, so none was scored; "
+                f"{where} has {counts[short[0]]} rows, no more than the model's {self.window}-row window, so none was scored; "
                 "give it more rows or train a model with a smaller --window"
             )
-
-    def _add_notes(self, notes: Notes) -> None:
-        self.notes.skipped_bad += notes.skipped_bad
-        self.notes.duplicates += notes.duplicates
-        self.notes.first_duplicate = self.notes.first_duplicate or notes.first_duplicate
-        self.notes.gaps += notes.gaps
-        self.notes.longest_gap = max(self.notes.longest_gap, notes.longest_gap)
 
     # -- outputs -> results --------------------------------------------------------------------
 
@@ -173,16 +153,16 @@ class FinanceAdapter(Adapter):
         if self.options.get("plot"):
             from seqtool_finance.plot import draw
 
-            draw(self.plotted, self.options["plot"], self.options.get("labels"), self.columns.values[0])
+            draw(self.plotted, self.options["plot"], self.options.get("labels"), self.columns[0])
 
     def result(self, item: Scored) -> dict[str, Any]:
-        row, columns = item.meta.row, item.meta.columns
-        record: dict[str, Any] = {"symbol": row.symbol} if columns.symbol else {}
+        row = item.meta.row
+        record: dict[str, Any] = {} if row.symbol is None else {"symbol": row.symbol}
         record["timestamp"] = row.stamp
         if len(row.values) == 1:
             record["value"] = _plain(row.values[0])
         else:
-            record.update({column: _plain(v) for column, v in zip(columns.values, row.values)})
+            record.update({column: _plain(v) for column, v in zip(item.meta.columns, row.values)})
         record["score"] = None if item.score is None else round(item.score, 4)
         record["is_anomaly"] = item.flagged
         return record
@@ -192,7 +172,7 @@ class FinanceAdapter(Adapter):
         return RegressionMetrics() if self.calibration is None else AnomalyMetrics(self.scored, self.threshold(), self.options.get("labels"))
 
     def report(self) -> list[str]:
-        return self.notes.lines()
+        return self.seen.lines()
 
 
 def _plain(value: float) -> float | int:

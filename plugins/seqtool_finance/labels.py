@@ -6,8 +6,7 @@ import json
 from datetime import datetime
 from pathlib import PurePath
 
-from seqtool import DataError
-from seqtool_finance.rows import parse_time
+from seqtool import DataError, parse_time
 
 Windows = dict[str, list[tuple[datetime, datetime]]]
 
@@ -26,8 +25,15 @@ def load_windows(path: str) -> Windows:
     for key, pairs in data.items():
         if not isinstance(pairs, list) or not all(isinstance(p, list) and len(p) == 2 for p in pairs):
             raise DataError(f"{path}: {key!r} must map to a list of [start, end] pairs")
-        windows[key] = [(parse_time(str(a), f"{path}: {key}"), parse_time(str(b), f"{path}: {key}")) for a, b in pairs]
+        windows[key] = [(_time(a, f"{path}: {key}"), _time(b, f"{path}: {key}")) for a, b in pairs]
     return windows
+
+
+def _time(value: object, where: str) -> datetime:
+    try:
+        return parse_time(value, where)
+    except DataError:  # its message is about a column of the data: these times are not in one
+        raise DataError(f"{where}: cannot read timestamp {str(value).strip()!r}; use ISO 8601 (2024-01-31 09:30:00), M/D/YYYY or Unix seconds") from None
 
 
 def windows_for(windows: Windows, data_file: str, symbol: str) -> list[tuple[datetime, datetime]] | None:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from seqtool_finance.rows import Columns, Row
+from seqtool_finance.rows import Row
 
 
 @dataclass(frozen=True)
@@ -17,11 +17,11 @@ class StepMeta:
     actual: list[float] | None
     #: False for rows in a series' first ``window`` steps, which have nothing to forecast from
     scored: bool
-    #: the columns of this input (which may lack the training data's symbol column)
-    columns: Columns
+    #: the value columns of this input (--value-col may name others than training's)
+    columns: tuple[str, ...]
 
     @property
-    def series(self) -> tuple[str, str]:
+    def series(self) -> tuple[str, str | None]:
         return (self.row.path, self.row.symbol)
 
 

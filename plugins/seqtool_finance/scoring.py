@@ -20,6 +20,8 @@ from collections import deque
 from dataclasses import dataclass, field
 from typing import Any, Mapping, Sequence
 
+from seqtool import Fitted
+
 #: telemanom's candidate thresholds: mean + z * sd for z in 2.5, 3.0, ... below 12
 Z_CANDIDATES = [2.5 + 0.5 * i for i in range(19)]
 #: rows either side of an exceedance that count as part of the same anomalous sequence
@@ -56,7 +58,7 @@ def dynamic_threshold(scores: Sequence[float]) -> float:
 
 
 @dataclass
-class Calibration:
+class Calibration(Fitted):
     """Everything needed to turn a raw error into a score and a flag, stored in the model file."""
 
     smoothing: int

@@ -12,10 +12,9 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Callable, Iterable, Iterator, Sequence
 
-from seqtool import DataError, Record
+from seqtool import DataError, Record, RobustScaler
 from seqtool_finance import transforms
-from seqtool_finance.rows import BadValue, Columns, Row, parse_row
-from seqtool_finance.transforms import RobustScaler
+from seqtool_finance.rows import BadValue, Row, parse_row
 
 #: a step this many times the series' usual step counts as a gap
 GAP_FACTOR = 3
@@ -46,19 +45,16 @@ class _Series:
 
 @dataclass
 class Notes:
-    """What was repaired or noticed in the input, for the report on stderr."""
+    """What was repaired or noticed in the input, for the report on stderr (skipped rows are
+    counted by the core)."""
 
-    skipped_bad: int = 0
     duplicates: int = 0
     first_duplicate: str = ""
     gaps: int = 0
     longest_gap: timedelta = timedelta(0)
-    rows: dict[str, int] = field(default_factory=dict)
 
     def lines(self) -> list[str]:
         lines = []
-        if self.skipped_bad:
-            lines.append(f"skipped {self.skipped_bad} row(s) with a missing, non-numeric or infinite value (--on-bad skip)")
         if self.duplicates:
             lines.append(f"dropped {self.duplicates} row(s) repeating the previous timestamp of their series (first: {self.first_duplicate}); the first row of each timestamp is kept")
         if self.gaps:
@@ -67,25 +63,34 @@ class Notes:
 
 
 class Sequencer:
+    """``columns_for`` finds the value columns in the first record; ``skip``, when given, is
+    called with each record whose value is bad instead of raising."""
+
     def __init__(
         self,
-        columns_for: Callable[[Record], Columns],
+        columns_for: Callable[[Record], tuple[str, ...]],
         transform_names: Sequence[str],
         scaler: RobustScaler | None,
         window: int,
         *,
-        skip_bad: bool,
+        skip: Callable[[Record], None] | None,
         sort: bool,
+        notes: Notes | None = None,
     ) -> None:
         self.columns_for = columns_for
         self.transform_names = list(transform_names)
         self.scaler = scaler
         self.window = window
-        self.skip_bad = skip_bad
+        self.skip = skip
         self.sort = sort
-        self.columns: Columns | None = None
-        self.series: dict[str, _Series] = {}
-        self.notes = Notes()
+        self.columns: tuple[str, ...] | None = None
+        self.series: dict[str | None, _Series] = {}
+        self.notes = notes or Notes()
+
+    @property
+    def counts(self) -> dict[str | None, int]:
+        """Rows per series (by symbol), duplicates not counted."""
+        return {symbol: series.rows for symbol, series in self.series.items()}
 
     def rows(self, records: Iterable[Record]) -> Iterator[Row]:
         for record in records:
@@ -94,19 +99,18 @@ class Sequencer:
             try:
                 yield parse_row(record, self.columns)
             except BadValue:
-                if not self.skip_bad:
+                if self.skip is None:
                     raise
-                self.notes.skipped_bad += 1
+                self.skip(record)
 
     def steps(self, records: Iterable[Record]) -> Iterator[Step]:
         rows: Iterable[Row] = self.rows(records)
         if self.sort:  # needs the whole input; without --sort, rows stream through
-            rows = sorted(rows, key=lambda r: (r.symbol, r.time))
+            rows = sorted(rows, key=lambda r: (r.symbol or "", r.time))
         for row in rows:
             step = self._step(row)
             if step is not None:
                 yield step
-        self.notes.rows = {symbol: series.rows for symbol, series in self.series.items()}
 
     def _step(self, row: Row) -> Step | None:
         series = self.series.setdefault(row.symbol, _Series(recent=deque(maxlen=max(self.window, 1))))
@@ -131,11 +135,11 @@ class Sequencer:
     def _transform(self, row: Row, previous: tuple[float, ...] | None) -> list[float] | None:
         values = []
         for i, (name, value) in enumerate(zip(self.transform_names, row.values)):
-            out = transforms.apply(name, value, previous[i] if previous else None, self.columns.values[i], row.source)
+            out = transforms.apply(name, value, previous[i] if previous else None, self.columns[i], row.source)
             if out is None:
                 return None
             values.append(out)
-        return self.scaler(values) if self.scaler else values
+        return self.scaler.transform(values) if self.scaler else values
 
     def _note_interval(self, series: _Series, interval: timedelta) -> None:
         if len(series.intervals) < STEP_SAMPLE:

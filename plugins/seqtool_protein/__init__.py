@@ -11,7 +11,7 @@ from pathlib import Path
 import click
 
 import seqtool
-from seqtool import SampleData, Task, option
+from seqtool import Column, SampleData, Task, option
 
 SAMPLES = Path(__file__).parent / "sample_data"
 
@@ -42,10 +42,14 @@ TASK = Task(
     # numeric residue features in (one-hot plus BLOSUM62 row), a state for every residue out
     input="features",
     output="per_step",
+    columns=[
+        Column("seq", ("sequence", "aa", "primary"), what="amino-acid sequence"),
+        Column("mask", ("valid", "observed"), what="0/1 mask per residue (0 keeps the residue out of training and scoring)", needed="optional"),
+        Column("id", ("name", "chain", "pdb_id", "accession"), what="chain id", needed="optional"),
+    ],
     options=[
-        option("--seq-col", help="Column holding the amino-acid sequence (found automatically: seq, sequence...)."),
+        # not a Column: which names the states column may have depends on --states (seqtool_protein.chains)
         option("--ss-col", verbs=("train", "evaluate"), help="Column holding the DSSP states (found automatically: sst3/sst8, ss, secstr...)."),
-        option("--mask-col", verbs=("train", "evaluate"), help="Column of 0/1 per residue; 0 keeps a residue out of training and scoring (found automatically: mask)."),
         option("--states", verbs=("train",), type=click.Choice(["3", "8"]), help="Predict 3 states (H/E/C) or the 8 DSSP states (default 3); 8-state labels are reduced to 3 as H,G,I->H; E,B->E; rest->C."),
         option("--skip-invalid", is_flag=True, default=None, help="Skip chains with letters that are not amino acids (or DSSP states) and count them, instead of stopping."),
     ],

@@ -6,8 +6,7 @@ from typing import Any, Iterable, Iterator, Mapping, Sequence
 
 import torch
 
-from seqtool import Adapter, DataError, Example, ModelSpec, Record
-from seqtool import Batch
+from seqtool import Adapter, Batch, DataError, Example, ModelSpec, Record
 from seqtool_protein.chains import Chain, chains
 from seqtool_protein.features import FEATURES, InvalidResidue, encode
 from seqtool_protein.metrics import SecondaryStructureMetrics
@@ -19,12 +18,11 @@ class EmptyChain(ValueError):
 
 
 class ProteinAdapter(Adapter):
+    """No declared state: ``states`` is a train option, and the model's card keeps those."""
+
     def __init__(self, options: Mapping[str, Any]) -> None:
         super().__init__(options)
         self.states = int(self.options.get("states") or 3)
-        self.skipped = 0
-
-    # -- state ---------------------------------------------------------------------------------
 
     def fit(self, records: Sequence[Record]) -> None:
         if self.states == 8:
@@ -34,12 +32,6 @@ class ProteinAdapter(Adapter):
                     f"{records[0].path}: --states 8 needs DSSP 8-state labels (H G I E B T S C), "
                     "but the labels hold only H, E and C; name the 8-state column with --ss-col or train with --states 3"
                 )
-
-    def state(self) -> dict[str, Any]:
-        return {"states": self.states}
-
-    def load_state(self, state: Mapping[str, Any]) -> None:
-        self.states = int(state["states"])
 
     def model_spec(self) -> ModelSpec:
         return ModelSpec(input="features", input_size=FEATURES, output="per_step", output_size=self.states, objective="classify")
@@ -56,10 +48,11 @@ class ProteinAdapter(Adapter):
             try:
                 example = self._example(chain, labelled)
             except (InvalidResidue, InvalidLabel, EmptyChain) as error:
-                if self.options.get("skip_invalid"):
-                    self.skipped += 1
-                    continue
-                raise DataError(f"{chain.source}: chain {chain.id} has {error}; correct it, or pass --skip-invalid to skip such chains") from None
+                if not self.options.get("skip_invalid"):
+                    raise DataError(f"{chain.where}: chain {chain.id} has {error}; correct it, or pass --skip-invalid to skip such chains") from None
+                what = "no residues" if isinstance(error, EmptyChain) else "letters that are not amino acids or DSSP states"
+                self.skip(chain, f"with {what} (--skip-invalid)")  # type: ignore[arg-type]
+                continue
             yield example
         if not found:
             raise DataError("no protein chains in the input; give FASTA records, one sequence per line, or a table with a seq column")
@@ -74,12 +67,12 @@ class ProteinAdapter(Adapter):
         states, mask = chain.states or "", chain.mask
         if len(states) != length:
             hint = f"; {chain.length_hint}" if chain.length_hint else ""
-            raise DataError(f"{chain.source}: chain {chain.id} has {length} residues but {len(states)} state labels{hint}")
+            raise DataError(f"{chain.where}: chain {chain.id} has {length} residues but {len(states)} state labels{hint}")
         if mask:
             if len(mask) != length:
-                raise DataError(f"{chain.source}: chain {chain.id} has {length} residues but a mask of {len(mask)}; the mask is one 0 or 1 per residue")
+                raise DataError(f"{chain.where}: chain {chain.id} has {length} residues but a mask of {len(mask)}; the mask is one 0 or 1 per residue")
             if not set(mask) <= {"0", "1"}:
-                raise DataError(f"{chain.source}: chain {chain.id} has a mask with letters other than 0 and 1; 1 scores a residue, 0 leaves it out")
+                raise DataError(f"{chain.where}: chain {chain.id} has a mask with letters other than 0 and 1; 1 scores a residue, 0 leaves it out")
             counted = [flag == "1" for flag in mask]
         else:
             counted = [True] * length
@@ -99,9 +92,3 @@ class ProteinAdapter(Adapter):
 
     def metrics(self) -> SecondaryStructureMetrics:
         return SecondaryStructureMetrics(self.states)
-
-    def report(self) -> list[str]:
-        if not self.skipped:
-            return []
-        return [f"skipped {self.skipped} chain(s) with letters that are not amino acids or DSSP states (--skip-invalid)"]
-

@@ -2,7 +2,9 @@
 
 Three shapes of input arrive here:
 
-- tables (csv, tsv, jsonl): a sequence column, a states column, an optional 0/1 mask column;
+- tables (csv, tsv, jsonl): the core has found the sequence, the optional 0/1 mask and the chain
+  id and renamed them ``seq``, ``mask`` and ``id`` (see the Task's columns); the states column is
+  found here, because which names it may have depends on ``--states``;
 - FASTA records from the core reader (Biopython): a chain per record, or RCSB ``ss.txt``-style
   pairs ``>1ABC:A:sequence`` / ``>1ABC:A:secstr``;
 - lines (stdin, ``.txt`` files): a line starting with ``>`` opens a FASTA entry, any other
@@ -19,14 +21,12 @@ from typing import Any, Iterable, Iterator, Mapping
 
 from seqtool import DataError, Record, find_column
 
-SEQUENCE_COLUMNS = ("seq", "sequence", "aa", "primary")
+#: the state column's names, in the order tried: a 3-state model takes 8-state labels and
+#: reduces them, an 8-state model never takes 3-state ones (a core Column has one fixed order)
 STATE_COLUMNS = {
     3: ("sst3", "ss3", "q3", "sst8", "ss8", "q8", "ss", "secstr", "dssp", "structure"),
     8: ("sst8", "ss8", "q8", "ss", "secstr", "dssp", "structure"),
 }
-MASK_COLUMNS = ("mask", "valid", "observed")
-ID_COLUMNS = ("id", "name", "chain", "pdb_id", "accession")
-FASTA_FIELDS = {"id", "description", "sequence"}
 RCSB_SEQUENCE, RCSB_STATES = ":sequence", ":secstr"
 
 
@@ -34,9 +34,10 @@ RCSB_SEQUENCE, RCSB_STATES = ":sequence", ":secstr"
 class Chain:
     id: str
     sequence: str
-    source: str
+    #: "file:line" of the record the chain starts at, for messages
+    where: str
     states: str | None = None
-    #: "0"/"1" per residue; None counts every residue
+    #: "0"/"1" per residue; empty or None counts every residue
     mask: str | None = None
     #: why the states may be shorter than the sequence, for the error message when they are
     length_hint: str = ""
@@ -48,7 +49,7 @@ class Entry:
 
     name: str
     text: str
-    source: str
+    where: str
     #: False when the reader dropped blanks (Biopython), which in an RCSB secstr are coil
     blanks_kept: bool = True
 
@@ -60,35 +61,26 @@ def chains(records: Iterable[Record], options: Mapping[str, Any], *, labelled: b
     if first is None:
         return
     rest = chained([first], records)
-    if set(first) == {"text"}:
-        entries = _entries_from_lines(rest)
-    elif set(first) == FASTA_FIELDS:
-        entries = (Entry(r["id"], r["sequence"], r.where, blanks_kept=False) for r in rest)
-    else:
+    if first.table:
         yield from _from_table(rest, first, options, labelled=labelled, states=states)
         return
+    if set(first) == {"text"}:
+        entries = _entries_from_lines(rest)
+    else:  # FASTA
+        entries = (Entry(r["id"], r["sequence"], r.where, blanks_kept=False) for r in rest)
     yield from _from_entries(entries, labelled=labelled)
 
 
 def _from_table(records: Iterable[Record], first: Record, options: Mapping[str, Any], *, labelled: bool, states: int) -> Iterator[Chain]:
-    def column(given: str | None, candidates: tuple[str, ...], what: str, flag: str, required: bool) -> str | None:
-        return find_column(first, given, candidates, what=what, flag=flag, source=first.where, required=required)
-
-    sequence_column = column(options.get("seq_col"), SEQUENCE_COLUMNS, "amino-acid sequence", "--seq-col", True)
-    id_column = column(None, ID_COLUMNS, "chain id", "", False)
-    state_column = mask_column = None
-    if labelled:
-        what = "8-state secondary structure (sst8)" if states == 8 else "secondary structure"
-        state_column = column(options.get("ss_col"), STATE_COLUMNS[states], what, "--ss-col", True)
-        mask_column = column(options.get("mask_col"), MASK_COLUMNS, "mask", "--mask-col", False)
+    what = "8-state secondary structure (sst8)" if states == 8 else "secondary structure"
+    state_column = find_column(first, options.get("ss_col"), STATE_COLUMNS[states], what=what, flag="--ss-col", source=first.where) if labelled else None
     for number, record in enumerate(records, 1):
-        identifier = record.get(id_column) if id_column else None
         yield Chain(
-            id=str(identifier) if identifier else f"seq{number}",
-            sequence=_text(record.get(sequence_column)).strip(),
-            source=record.where,
-            states=_text(record.get(state_column)) if state_column else None,
-            mask=_text(record.get(mask_column)).strip() if mask_column else None,
+            id=str(record.get("id") or f"seq{number}"),
+            sequence=_text(record.get("seq")).strip(),
+            where=record.where,
+            states=_text(record.get(state_column)) if labelled else None,
+            mask=_text(record.get("mask")).strip(),
         )
 
 
@@ -135,7 +127,7 @@ def _from_entries(entries: Iterable[Entry | Chain], *, labelled: bool) -> Iterat
     for entry in entries:
         if isinstance(entry, Chain):
             if labelled:
-                raise DataError(f"{entry.source}: a bare sequence has no secondary structure to train or score on; {LABELLED_FORMS}")
+                raise DataError(f"{entry.where}: a bare sequence has no secondary structure to train or score on; {LABELLED_FORMS}")
             yield entry
             continue
         if entry.name.endswith(RCSB_STATES):
@@ -143,21 +135,21 @@ def _from_entries(entries: Iterable[Entry | Chain], *, labelled: bool) -> Iterat
             if not labelled:
                 continue  # predict needs only the sequences
             if pending is None or pending.name.removesuffix(RCSB_SEQUENCE) != name:
-                raise DataError(f"{entry.source}: {entry.name} does not follow its {name}{RCSB_SEQUENCE} record; RCSB pairs come sequence first, then secstr")
+                raise DataError(f"{entry.where}: {entry.name} does not follow its {name}{RCSB_SEQUENCE} record; RCSB pairs come sequence first, then secstr")
             hint = "" if entry.blanks_kept else BLANKS_LOST
-            yield Chain(name, pending.text, pending.source, states=entry.text, length_hint=hint)
+            yield Chain(name, pending.text, pending.where, states=entry.text, length_hint=hint)
             pending = None
             continue
         if pending is not None:
-            raise DataError(f"{pending.source}: {pending.name} has no {RCSB_STATES} record after it; {LABELLED_FORMS}")
+            raise DataError(f"{pending.where}: {pending.name} has no {RCSB_STATES} record after it; {LABELLED_FORMS}")
         if labelled:
             if not entry.name.endswith(RCSB_SEQUENCE):
-                raise DataError(f"{entry.source}: FASTA record {entry.name} has no secondary structure; {LABELLED_FORMS}")
+                raise DataError(f"{entry.where}: FASTA record {entry.name} has no secondary structure; {LABELLED_FORMS}")
             pending = entry
         else:
-            yield Chain(entry.name.removesuffix(RCSB_SEQUENCE), entry.text, entry.source)
+            yield Chain(entry.name.removesuffix(RCSB_SEQUENCE), entry.text, entry.where)
     if pending is not None:
-        raise DataError(f"{pending.source}: {pending.name} has no {RCSB_STATES} record after it; {LABELLED_FORMS}")
+        raise DataError(f"{pending.where}: {pending.name} has no {RCSB_STATES} record after it; {LABELLED_FORMS}")
 
 
 BLANKS_LOST = "the FASTA reader drops the blanks that mean coil in RCSB ss.txt; read such a file with --input-format lines, which keeps them"

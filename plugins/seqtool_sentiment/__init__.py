@@ -11,7 +11,7 @@ from pathlib import Path
 import click
 
 import seqtool
-from seqtool import SampleData, Task, option
+from seqtool import Column, SampleData, Task, option
 
 SAMPLES = Path(__file__).parent / "sample_data"
 
@@ -45,9 +45,11 @@ TASK = Task(
     monitor=("accuracy", "max"),
     input="tokens",
     output="pooled",
+    columns=[
+        Column("text", ("sentence", "review", "content", "body", "comment"), what="text"),
+        Column("label", ("sentiment", "polarity", "class", "category", "target"), what="label", needed="labelled"),
+    ],
     options=[
-        option("--text-col", help="Column holding the text (found automatically: text, sentence, review...)."),
-        option("--label-col", verbs=("train", "evaluate"), help="Column holding the label (found automatically: label, sentiment, polarity, class...)."),
         option("--min-count", verbs=("train",), type=click.IntRange(1), help="Keep words seen at least this often; rarer ones become <unk> (default 2)."),
         option("--max-vocab", verbs=("train",), type=click.IntRange(2), help="Keep at most this many words (default: all)."),
         option("--keep-case", verbs=("train",), is_flag=True, default=None, help="Do not lowercase the text."),

@@ -5,11 +5,13 @@ from __future__ import annotations
 from collections import Counter
 from typing import Any, Iterable, Mapping, Sequence
 
+from seqtool.data.fitted import Fitted
+
 PAD = "<pad>"
 UNK = "<unk>"
 
 
-class Vocabulary:
+class Vocabulary(Fitted):
     """A frozen token list. Id 0 is padding and id 1 is unknown, so any id >= 2 is a real token."""
 
     def __init__(self, tokens: Sequence[str]) -> None:

@@ -79,7 +79,7 @@ def _lines(stream: BinaryIO, name: str, encoding: str) -> Iterator[tuple[int, st
 
 def read_lines(stream: BinaryIO, name: str, encoding: str) -> Iterator[Record]:
     for number, text in _lines(stream, name, encoding):
-        yield Record({"text": text.rstrip("\r\n")}, name, number)
+        yield Record({"text": text.rstrip("\r\n")}, name, number, table=False)
 
 
 def read_jsonl(stream: BinaryIO, name: str, encoding: str) -> Iterator[Record]:
@@ -133,6 +133,7 @@ def read_fasta(stream: BinaryIO, name: str, encoding: str) -> Iterator[Record]:
                 name,
                 number,
                 unit="record",
+                table=False,
             )
     except UnicodeDecodeError:
         raise DataError(f"{name}: bytes that are not valid {encoding}; name the encoding with --encoding") from None

@@ -22,9 +22,9 @@ from seqtool.engine import Engine
 from seqtool.errors import UsageError
 from seqtool.nn.model import SequenceModel
 from seqtool.settings import Settings
-from seqtool.train import distributed
-from seqtool.train.checkpoint import Checkpointer
-from seqtool.train.progress import Progress
+from seqtool.training import distributed
+from seqtool.training.checkpoint import Checkpointer
+from seqtool.training.progress import Progress
 from seqtool.types import Batch, Example, Metrics
 
 

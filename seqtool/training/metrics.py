@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Any, Sequence
+from typing import Any, Callable, Mapping, Sequence
 
 import torch
 
@@ -47,21 +47,36 @@ class ClassificationMetrics:
 
 
 class RegressionMetrics:
-    """Mean absolute and root mean squared error over targets (counted steps for per-step tasks)."""
+    """Mean absolute and root mean squared error over targets (counted steps for per-step tasks),
+    for the model and for each baseline on the same targets, so a report shows whether the
+    network earns its cost.
 
-    def __init__(self) -> None:
-        self.absolute = 0.0
-        self.squared = 0.0
+    ``scale`` (one number, or one per output) turns errors in scaled units back into the data's
+    own units; ``baselines`` maps a name to a function giving that baseline's outputs for a batch,
+    in the model's (scaled) units, e.g. the last value repeated for a forecaster.
+    """
+
+    def __init__(self, *, scale: float | Sequence[float] = 1.0, baselines: Mapping[str, Callable[[Batch], torch.Tensor]] = {}) -> None:
+        self.scale = torch.as_tensor(scale, dtype=torch.float32)
+        self.baselines = dict(baselines)
+        self.sums = {name: [0.0, 0.0] for name in ("model", *self.baselines)}
         self.count = 0
 
     def update(self, outputs: torch.Tensor, batch: Batch) -> None:
-        error = outputs - batch.target.reshape(outputs.shape)
-        if outputs.dim() == 3:  # per step: only the counted steps
-            error = error[batch.step_mask]
-        self.absolute += error.abs().sum().item()
-        self.squared += error.pow(2).sum().item()
-        self.count += error.numel()
+        target = batch.target.reshape(outputs.shape)
+        guesses = {"model": outputs, **{name: baseline(batch).reshape(outputs.shape) for name, baseline in self.baselines.items()}}
+        for name, guess in guesses.items():
+            error = (guess - target) * self.scale
+            if outputs.dim() == 3:  # per step: only the counted steps
+                error = error[batch.step_mask]
+            self.sums[name][0] += error.abs().sum().item()
+            self.sums[name][1] += error.pow(2).sum().item()
+        self.count += int(target[batch.step_mask].numel() if outputs.dim() == 3 else target.numel())
 
     def compute(self) -> dict[str, Any]:
         n = max(self.count, 1)
-        return {"mae": self.absolute / n, "rmse": (self.squared / n) ** 0.5, "count": self.count}
+        errors = {name: {"mae": absolute / n, "rmse": (squared / n) ** 0.5} for name, (absolute, squared) in self.sums.items()}
+        metrics: dict[str, Any] = {**errors["model"], "count": self.count}
+        if self.baselines:
+            metrics["baselines"] = errors
+        return metrics

@@ -15,7 +15,9 @@ from seqtool.errors import ModelFileError
 from seqtool.io.atomic import atomic_path
 
 FORMAT = "seqtool-model"
-FORMAT_VERSION = 1
+#: 2: the version-2 engine and adapter contract (columns in the card, declared adapter state,
+#: every weight under ``members.N.``); version 1 files are refused with a message saying so
+FORMAT_VERSION = 2
 _CARD_KEY = "seqtool.card"
 _ADAPTER_KEY = "seqtool.adapter"
 
@@ -66,6 +68,12 @@ def _read_header(path: Path, framework: str) -> tuple[dict[str, Any], dict[str, 
         adapter_state = json.loads(header[_ADAPTER_KEY])
     except (KeyError, json.JSONDecodeError):
         raise ModelFileError(f"{path}: a safetensors file, but not one seqtool wrote (no seqtool model card)") from None
+    if card.get("format") == FORMAT and isinstance(card.get("format_version"), int) and card["format_version"] < FORMAT_VERSION:
+        raise ModelFileError(
+            f"{path}: model file format version {card['format_version']}, written by seqtool {card.get('seqtool_version', 'before 0.2')}; "
+            f"this seqtool reads version {FORMAT_VERSION} only (the adapter state changed with the version-2 contract); "
+            f"train the model again with this seqtool, or use the seqtool that wrote it"
+        )
     if card.get("format") != FORMAT or card.get("format_version") != FORMAT_VERSION:
         raise ModelFileError(
             f"{path}: model file format {card.get('format')!r} version {card.get('format_version')!r}; "

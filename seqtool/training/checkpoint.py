@@ -15,7 +15,7 @@ import torch
 
 from seqtool.errors import UsageError
 from seqtool.io.atomic import atomic_path
-from seqtool.train import distributed
+from seqtool.training import distributed
 
 FILE = "checkpoint.pt"
 

@@ -13,24 +13,12 @@ from __future__ import annotations
 import argparse
 import json
 import os
-import random
 import subprocess
 import sys
 import tempfile
 from pathlib import Path
 
-WORDS = "good bad great awful fine dull lovely boring sharp slow warm cold clever flat bright stale".split()
-
-
-def write_data(path: Path, count: int) -> None:
-    rng = random.Random(0)
-    with open(path, "w") as handle:
-        handle.write("text,label\n")
-        for _ in range(count):
-            words = rng.choices(WORDS, k=rng.randint(5, 40))
-            label = "pos" if sum(WORDS.index(w) % 2 == 0 for w in words) * 2 > len(words) else "neg"
-            handle.write(f"{' '.join(words)},{label}\n")
-
+from benchmarks.synthetic import write_sentiment
 
 def train(data: Path, valid: Path, model: Path, epochs: int, processes: int, threads: int) -> dict:
     command = ["-m", "seqtool", "run", "sentiment", "train", str(data), "--valid", str(valid), "-o", str(model),
@@ -50,8 +38,8 @@ def main() -> None:
     with tempfile.TemporaryDirectory() as folder:
         data = Path(folder) / "synthetic.csv"
         valid = Path(folder) / "valid.csv"
-        write_data(data, args.examples)
-        write_data(valid, 200)  # every process scores all of it, so keep it small
+        write_sentiment(data, args.examples)
+        write_sentiment(valid, 200)  # every process scores all of it, so keep it small
         print(f"sentiment task defaults, {args.examples} sentences, {args.epochs} epochs, {os.cpu_count()} cores\n")
         print("| run | training seconds (card) | epoch seconds | examples/s |")
         print("|---|---|---|---|")

@@ -22,7 +22,7 @@ from seqtool.io.readers import input_format, read_records
 from seqtool.model import Model
 from seqtool.model import load as load_task_model
 from seqtool.plugins import registry
-from seqtool.settings import SETTING_NAMES, Settings
+from seqtool.settings import SETTING_NAMES, Settings, environment_settings
 from seqtool.task import Task
 from seqtool.training.artefact import read_card
 from seqtool.types import Record
@@ -45,7 +45,7 @@ def train(task: str, data: str | Path, output: str | Path, *, valid: str | Path 
     settings = {k: v for k, v in given.items() if k in SETTING_NAMES}
     options = {k: v for k, v in given.items() if k not in SETTING_NAMES}
     _check_options(chosen, options, "train")
-    merged = Settings().merged(chosen.defaults).merged(settings)
+    merged = Settings().merged(chosen.defaults).merged(environment_settings()).merged(settings)
     return pipeline.train(chosen, str(data), str(valid) if valid else None, Path(output), merged, options, quiet=quiet)
 
 

@@ -12,7 +12,7 @@ from typing import Any, Callable
 import click
 
 from seqtool.errors import PluginError, UsageError
-from seqtool.settings import SETTINGS, Setting, Settings, load_config
+from seqtool.settings import SETTINGS, Setting, Settings, environment_settings, load_config
 from seqtool.task import Task
 
 
@@ -22,7 +22,30 @@ def offered_settings(task: Task) -> list[Setting]:
     return [spec for spec in SETTINGS.values() if spec.applies_to(task)]
 
 
+class _NumberOrWord(click.ParamType):
+    """A number setting that also takes words (``--threads auto``), checked by its declaration."""
+
+    def __init__(self, spec: Setting) -> None:
+        self.spec = spec
+        self.name = "|".join([*spec.words, "N" if spec.type is int else "X"])
+
+    def get_metavar(self, param: click.Parameter, ctx: click.Context | None = None) -> str:
+        return self.name
+
+    def convert(self, value: Any, param: click.Parameter | None, ctx: click.Context | None) -> Any:
+        if not isinstance(value, str):
+            if self.spec.accepts(value):
+                return value
+            value = str(value)
+        try:
+            return self.spec.parse(value)
+        except ValueError as error:
+            self.fail(f"{value!r}: {error}", param, ctx)
+
+
 def _click_type(spec: Setting) -> Any:
+    if spec.words:
+        return _NumberOrWord(spec)
     if spec.choices:
         return click.Choice(spec.choices)
     if spec.type is str:
@@ -33,16 +56,20 @@ def _click_type(spec: Setting) -> Any:
     return ranged(spec.low, spec.high, min_open=spec.low_open, max_open=spec.high_open)
 
 
+def _setting_option(spec: Setting, shown: Any) -> click.Option:
+    if spec.type is bool:
+        flags = f"{spec.flag}/{spec.negative_flag}"
+        return click.Option([flags], default=None, show_default=(spec.flag if shown else spec.negative_flag)[2:], help=spec.help)
+    return click.Option([spec.flag], type=_click_type(spec), default=None, show_default=str(shown), help=spec.help)
+
+
 def _setting_options(task: Task, defaults: Settings) -> list[click.Option]:
-    options = []
-    for spec in offered_settings(task):
-        shown = getattr(defaults, spec.name)
-        if spec.type is bool:
-            flags = f"{spec.flag}/{spec.negative_flag}"
-            options.append(click.Option([flags], default=None, show_default=(spec.flag if shown else spec.negative_flag)[2:], help=spec.help))
-        else:
-            options.append(click.Option([spec.flag], type=_click_type(spec), default=None, show_default=str(shown), help=spec.help))
-    return options
+    return [_setting_option(spec, getattr(defaults, spec.name)) for spec in offered_settings(task)]
+
+
+def _threads() -> click.Option:
+    """``--threads`` for evaluate and predict, which take no other settings."""
+    return _setting_option(SETTINGS["threads"], SETTINGS["threads"].default)
 
 
 def _task_defaults(task: Task) -> Settings:
@@ -71,7 +98,7 @@ def _not_offered(spec: Setting, task: Task) -> str:
 
 def _data_options(task: Task) -> list[click.Option]:
     return [
-        click.Option(["--input-format"], type=click.Choice(["csv", "tsv", "jsonl", "lines", "fasta"]), help=f"Input format when the file extension does not tell (default: {task.input_format})."),
+        click.Option(["--input-format"], metavar="FORMAT", help=f"Input format when the file extension does not tell: csv, tsv, jsonl, lines, fasta, or a plugin's (default: {task.input_format})."),
         click.Option(["--encoding"], default="utf-8", show_default=True, help="Text encoding of the input, e.g. latin-1."),
     ]
 
@@ -117,7 +144,7 @@ def task_group(task: Task) -> click.Group:
         if unknown:
             raise UsageError(f"{config}: unknown key {unknown[0]!r}; keys are the long option names of `seqtool run {task.name} train --help`")
         cli_settings, cli_options = _split(task, given)
-        settings = defaults.merged(file_settings).merged(cli_settings)
+        settings = defaults.merged(environment_settings()).merged(file_settings).merged(cli_settings)
         options = {**file_options, **{k: v for k, v in cli_options.items() if v is not None}}
         pipeline.train(task, data, valid, Path(output), settings, options, input_format=input_format, encoding=encoding, quiet=quiet, checkpoint_dir=checkpoint_dir, resume=resume)
 
@@ -138,24 +165,24 @@ def task_group(task: Task) -> click.Group:
         train,
     )
 
-    def evaluate(model: str, data: str, as_json: bool, batch_size: int, quiet: bool, input_format: str | None, encoding: str, **options: Any) -> None:
+    def evaluate(model: str, data: str, as_json: bool, batch_size: int, threads: int | str | None, quiet: bool, input_format: str | None, encoding: str, **options: Any) -> None:
         from seqtool import pipeline
 
-        pipeline.evaluate(task, Path(model), data, options, as_json=as_json, batch_size=batch_size, input_format=input_format, encoding=encoding, quiet=quiet)
+        pipeline.evaluate(task, Path(model), data, options, as_json=as_json, batch_size=batch_size, input_format=input_format, encoding=encoding, quiet=quiet, threads=threads)
 
     model_option = click.Option(["-m", "--model"], required=True, type=click.Path(dir_okay=False), help="A model file from `train`.")
     batch_option = click.Option(["--batch-size"], type=click.IntRange(1), default=256, show_default=True, help="Sequences per batch.")
     command(
         "evaluate",
         "Score a model on labelled DATA.",
-        [model_option, click.Argument(["data"]), click.Option(["--json", "as_json"], is_flag=True, help="Print JSON: {task, model, data, metrics}."), batch_option, *_data_options(task), _quiet()],
+        [model_option, click.Argument(["data"]), click.Option(["--json", "as_json"], is_flag=True, help="Print JSON: {task, model, data, metrics}."), batch_option, _threads(), *_data_options(task), _quiet()],
         evaluate,
     )
 
-    def predict(model: str, data: str, fmt: str | None, output: str | None, batch_size: int, quiet: bool, input_format: str | None, encoding: str, **options: Any) -> None:
+    def predict(model: str, data: str, fmt: str | None, output: str | None, batch_size: int, threads: int | str | None, quiet: bool, input_format: str | None, encoding: str, **options: Any) -> None:
         from seqtool import pipeline
 
-        pipeline.predict(task, Path(model), data, options, output=output, fmt=fmt, batch_size=batch_size, input_format=input_format, encoding=encoding, quiet=quiet)
+        pipeline.predict(task, Path(model), data, options, output=output, fmt=fmt, batch_size=batch_size, input_format=input_format, encoding=encoding, quiet=quiet, threads=threads)
 
     command(
         "predict",
@@ -166,6 +193,7 @@ def task_group(task: Task) -> click.Group:
             click.Option(["--format", "fmt"], help=f"Output format: jsonl, csv, tsv{''.join(', ' + w for w in task.writers)} (default: from -o's extension, else {task.output_format})."),
             click.Option(["-o", "--output"], type=click.Path(dir_okay=False), help="Write here (atomically) instead of stdout."),
             batch_option,
+            _threads(),
             *_data_options(task),
             _quiet(),
         ],
@@ -175,7 +203,7 @@ def task_group(task: Task) -> click.Group:
     def demo(quiet: bool, **options: Any) -> None:
         from seqtool import pipeline
 
-        pipeline.demo(task, defaults, options, quiet=quiet)
+        pipeline.demo(task, defaults.merged(environment_settings()), options, quiet=quiet)
 
     command("demo", "Train on the bundled sample data, evaluate, and show a few predictions.", [_quiet()], demo)
     return group

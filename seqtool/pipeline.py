@@ -22,8 +22,9 @@ from seqtool.engine import Engine
 from seqtool.errors import DataError, UsageError
 from seqtool.io.readers import input_format as resolve_input_format
 from seqtool.io.readers import read_records
-from seqtool.io.writers import WRITERS, open_output, output_format
+from seqtool.io.writers import WRITERS, open_output, output_format, writer_for
 from seqtool.model import Model, load
+from seqtool.runtime import apply_threads, requested_threads, resolve_threads, threads_message
 from seqtool.settings import Settings
 from seqtool.task import Task, resolve
 from seqtool.training import distributed
@@ -66,6 +67,7 @@ def train(
         raise UsageError(f"task {task.name} predicts what comes next, so it reads forward only; drop bidirectional")
     progress = Progress(quiet=quiet or not distributed.is_main())
     started = time.perf_counter()
+    threads = apply_threads(resolve_threads(settings.threads))  # what torch now runs with
     column_names, options = column_flags(task.columns, options)
     adapter = task.adapter_class()(options)
     found: dict[str, str | None] = {}  # the training file's columns: what the model remembers
@@ -81,6 +83,7 @@ def train(
     if not labelled:
         raise DataError(f"{data}: none of the {len(records)} records gave a usable training example")
     shared_valid = list(adapter.examples(records_of(valid), labelled=True)) if valid else None
+    progress.say(threads_message(settings.threads, threads))  # once the data has been read: an error stays one line
 
     def split(seed: int) -> tuple[list[Example], list[Example]]:
         # Without --valid each member holds out its own seeded part (a random split; the others
@@ -91,7 +94,9 @@ def train(
     train_examples, valid_examples = split(settings.seed)  # the first member's: calibration and the card use it
     if not valid and valid_examples:
         _say_held_out(progress, task, settings, len(labelled), len(train_examples), len(valid_examples))
-    fingerprint = {"task": task.name, "data": data, "valid": valid, "settings": settings.as_dict(), "options": adapter.options, "columns": column_names}
+    # threads are where it runs, not what it learns: an interrupted run may resume with other threads
+    resumable = {k: v for k, v in settings.as_dict().items() if k != "threads"}
+    fingerprint = {"task": task.name, "data": data, "valid": valid, "settings": resumable, "options": adapter.options, "columns": column_names}
     trained = train_members(
         adapter.model_spec(), settings, adapter, split,
         monitor=task.monitor, progress=progress, checkpoint_dir=checkpoint_dir, fingerprint=fingerprint, resume=resume,
@@ -102,7 +107,7 @@ def train(
         task=task.name,
         plugin=task.plugin,
         plugin_version=task.plugin_version,
-        settings=settings.as_dict(),
+        settings={**settings.as_dict(), "threads": threads},  # the number it ran with, not "auto"
         model_spec=asdict(trained.model.spec),
         options=adapter.options,
         columns=found,
@@ -148,8 +153,11 @@ def evaluate(
     input_format: str | None = None,
     encoding: str = "utf-8",
     quiet: bool = False,
+    threads: int | str | None = None,
 ) -> dict[str, Any]:
-    """Score the model on labelled ``data``; prints and returns ``{task, model, data, metrics}``."""
+    """Score the model on labelled ``data``; prints and returns ``{task, model, data, metrics}``.
+    ``threads``: a number or "auto"; None: SEQTOOL_THREADS, else auto."""
+    apply_threads(resolve_threads(requested_threads(threads)))
     model = load(task, model_path, options, batch_size=batch_size)
     metrics = model.evaluate(read(task, data, input_format, encoding), source=data)
     report = {"task": task.name, "model": str(model_path), "data": data, "metrics": json_safe(metrics)}
@@ -176,12 +184,15 @@ def predict(
     encoding: str = "utf-8",
     quiet: bool = False,
     limit: int | None = None,
+    threads: int | str | None = None,
 ) -> None:
-    """Stream results for ``data`` to stdout or ``output``, one batch in memory at a time."""
+    """Stream results for ``data`` to stdout or ``output``, one batch in memory at a time.
+    ``threads``: a number or "auto"; None: SEQTOOL_THREADS, else auto."""
+    apply_threads(resolve_threads(requested_threads(threads)))
     writers = {**WRITERS, **task.writers}
     to_terminal = (output is None or output == "-") and sys.stdout.isatty()
     default = (task.terminal_format if to_terminal else None) or task.output_format
-    writer_class = resolve(writers[output_format(output, fmt, default, writers)])
+    writer_class = resolve(writer_for(output_format(output, fmt, default, writers), writers))
     model = load(task, model_path, options, batch_size=batch_size)
     with open_output(output, writer_class) as writer:
         for result in islice(model.predict(read(task, data, input_format, encoding)), limit):

@@ -6,6 +6,12 @@ runs, or by ``seqtool plugins --check``. Whatever goes wrong inside a plugin bec
 :class:`PluginError` that names the plugin and how to switch it off; it never takes down the
 commands that do not need that plugin.
 
+Input and output formats (the ``register_readers`` and ``register_writers`` hooks) are collected
+from every enabled plugin, those of the ``seqtool.formats`` group (plugins with formats and no
+task) included, the first time a verb meets a format or file extension that is not built in, or
+by ``seqtool plugins --check``; never by ``--help``. A built-in format always wins over a
+plugin's, and a clash is a problem ``seqtool plugins --check`` names with both sides.
+
 ``SEQTOOL_LOAD_PLUGINS`` limits which distributions are used: unset means all, empty means none,
 ``a,b`` means only distributions ``a`` and ``b``.
 """
@@ -19,21 +25,27 @@ import re
 from collections import defaultdict
 from dataclasses import dataclass, field
 from importlib.metadata import EntryPoint, entry_points
-from typing import Any
+from typing import Any, Callable, Iterable, Iterator, Literal
 
 import pluggy
 
 from seqtool import API_VERSION, hookspecs
-from seqtool.errors import PluginError
-from seqtool.task import Task
+from seqtool.errors import PluginError, SeqtoolError
+from seqtool.io import readers, writers
+from seqtool.task import Task, resolve
 
 GROUP = "seqtool"
+#: entry points of plugins that add input or output formats and no task
+FORMATS_GROUP = "seqtool.formats"
 ENV_FILTER = "SEQTOOL_LOAD_PLUGINS"
+
+Kind = Literal["reader", "writer"]
 
 
 @dataclass(frozen=True)
 class TaskEntry:
-    """A task as entry-point metadata declares it: nothing imported yet."""
+    """A task as entry-point metadata declares it: nothing imported yet. (For an entry point of
+    the ``seqtool.formats`` group, ``task`` is the entry point's name and names no task.)"""
 
     task: str
     module: str
@@ -50,6 +62,9 @@ class PluginInfo:
     version: str
     tasks: list[str] = field(default_factory=list)
     error: str | None = None
+    #: the formats it registers; known only once it is imported (``--check``), None before
+    readers: list[str] | None = None
+    writers: list[str] | None = None
 
 
 def _normalise(name: str) -> str:
@@ -68,6 +83,20 @@ def _entry_of(ep: EntryPoint) -> TaskEntry:
     return TaskEntry(ep.name, ep.value, dist.name if dist else "?", dist.version if dist else "?")
 
 
+def _scan(group: str) -> Iterator[TaskEntry]:
+    """The entry points of ``group`` that ``SEQTOOL_LOAD_PLUGINS`` allows, each once."""
+    allowed = _allowed_distributions()
+    seen: set[tuple[str, str, str]] = set()
+    for ep in entry_points(group=group):
+        entry = _entry_of(ep)
+        key = (entry.task, entry.module, _normalise(entry.distribution))
+        if key in seen:  # the same distribution seen twice on sys.path
+            continue
+        seen.add(key)
+        if allowed is None or _normalise(entry.distribution) in allowed:
+            yield entry
+
+
 def _disable_hint(distribution: str) -> str:
     return f"uninstall {distribution}, or leave it out of {ENV_FILTER} (a comma list of the distributions to load)"
 
@@ -80,23 +109,20 @@ class PluginRegistry:
         self.manager.add_hookspecs(hookspecs)
         self.tasks: dict[str, Task] = {}
         self.loaded: dict[str, list[Task]] = {}
+        self._formats: Formats | None = None
 
     # -- metadata only -------------------------------------------------------------------------
 
     def entries(self) -> dict[str, list[TaskEntry]]:
         """Task name -> the entry points declaring it (more than one is a conflict)."""
-        allowed = _allowed_distributions()
         found: dict[str, list[TaskEntry]] = defaultdict(list)
-        seen: set[tuple[str, str, str]] = set()
-        for ep in entry_points(group=GROUP):
-            entry = _entry_of(ep)
-            key = (entry.task, entry.module, _normalise(entry.distribution))
-            if key in seen:  # the same distribution seen twice on sys.path
-                continue
-            seen.add(key)
-            if allowed is None or _normalise(entry.distribution) in allowed:
-                found[entry.task].append(entry)
+        for entry in _scan(GROUP):
+            found[entry.task].append(entry)
         return dict(found)
+
+    def format_entries(self) -> list[TaskEntry]:
+        """The entry points of the ``seqtool.formats`` group: plugins with formats and no task."""
+        return list(_scan(FORMATS_GROUP))
 
     def task_names(self) -> list[str]:
         return sorted(set(self.entries()) | set(self.tasks))
@@ -177,6 +203,7 @@ class PluginRegistry:
         for task in registered:
             task.plugin, task.plugin_version = name, version
             self.tasks[task.name] = task
+        self._formats = None  # its formats are collected with the others' when next needed
         return registered
 
     def unregister(self, plugin: Any) -> None:
@@ -185,9 +212,54 @@ class PluginRegistry:
         self.manager.unregister(plugin)
         self.tasks = {k: t for k, t in self.tasks.items() if t.plugin != name}
         self.loaded.pop(name, None)
+        self._formats = None
+
+    # -- formats -------------------------------------------------------------------------------
+
+    def formats(self) -> Formats:
+        """The readers and writers of every enabled plugin, imported and collected on first use."""
+        if self._formats is None:
+            self._formats = self._collect_formats()
+        return self._formats
+
+    def _collect_formats(self) -> Formats:
+        origins: dict[str, TaskEntry] = {}
+        failed: dict[str, str] = {}
+        for task_name, entries in self.entries().items():
+            problem = self.conflict(task_name, entries)
+            for entry in entries:
+                origins.setdefault(entry.module, entry)
+                if problem:  # `seqtool run` reports it; loading both would hide it
+                    failed[entry.module] = problem
+        for entry in self.format_entries():
+            origins.setdefault(entry.module, entry)
+        for module, entry in origins.items():
+            if module in failed:
+                continue
+            try:
+                self.load(entry)
+            except PluginError as error:
+                failed[module] = str(error)
+        formats = Formats(origins, failed)
+        plugins = sorted(self.manager.get_plugins(), key=lambda p: self.manager.get_name(p) or "")
+        for plugin in plugins:
+            name = self.manager.get_name(plugin) or repr(plugin)
+            others = [p for p in plugins if p is not plugin]
+            for kind in ("reader", "writer"):
+                hook = f"register_{kind}s"
+                found: list[Format] = []
+                try:
+                    self.manager.subset_hook_caller(hook, remove_plugins=others)(register=_registrar(kind, name, found, formats.problems[name]))
+                except Exception as error:  # a plugin's own bug: its problem, not ours
+                    formats.problems[name].append(f"{hook} failed: {type(error).__name__}: {error}")
+                    continue
+                for fmt in found:
+                    formats.add(fmt)
+        return formats
 
     def describe(self, *, check: bool) -> list[PluginInfo]:
-        """Every plugin with its tasks; with ``check``, each is imported and its problems shown."""
+        """Every plugin with its tasks; with ``check``, each is imported and its problems and
+        formats shown."""
         infos: dict[str, PluginInfo] = {}
         for task_name, entries in sorted(self.entries().items()):
             problem = self.conflict(task_name, entries)
@@ -195,13 +267,223 @@ class PluginRegistry:
                 info = infos.setdefault(entry.module, PluginInfo(entry.module, entry.distribution, entry.version))
                 info.tasks.append(task_name)
                 info.error = info.error or problem
+        for entry in sorted(self.format_entries(), key=lambda e: e.module):
+            infos.setdefault(entry.module, PluginInfo(entry.module, entry.distribution, entry.version))
         if check:
             for entry in {e.module: e for entries in self.entries().values() for e in entries}.values():
                 try:
                     self.load(entry)
                 except PluginError as error:
                     infos[entry.module].error = infos[entry.module].error or str(error)
+            formats = self.formats()
+            for info in infos.values():
+                info.error = info.error or formats.failed.get(info.name)
+                problems = [info.error] if info.error else []
+                problems += formats.problems.get(info.name, [])
+                info.error = "; ".join(problems) or None
+                info.readers = formats.registered_by(info.name, "reader")
+                info.writers = formats.registered_by(info.name, "writer")
         return list(infos.values())
+
+
+@dataclass(frozen=True)
+class Format:
+    """A reader or writer as a plugin registered it."""
+
+    kind: Kind
+    name: str
+    #: the reader function or writer class, or its ``"module:attribute"`` path
+    target: Any
+    extensions: tuple[str, ...]
+    plugin: str
+
+
+_BUILT_IN: dict[str, tuple[dict[str, Any], dict[str, str]]] = {
+    "reader": (readers.READERS, readers.EXTENSIONS),
+    "writer": (writers.WRITERS, writers.EXTENSIONS),
+}
+_FORMAT_NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9_+.-]*")
+_TARGET = re.compile(r"[A-Za-z_][\w.]*:[A-Za-z_][\w.]*")
+
+
+class Formats:
+    """Every plugin's readers and writers: name -> format and extension -> name per kind, with
+    the problems found on the way (each plugin's, for ``seqtool plugins --check``)."""
+
+    def __init__(self, origins: dict[str, TaskEntry], failed: dict[str, str]) -> None:
+        self.origins = origins
+        #: plugins that did not load (their formats are missing), module -> why
+        self.failed = failed
+        self.found: dict[str, dict[str, Format]] = {"reader": {}, "writer": {}}
+        self.extensions: dict[str, dict[str, str]] = {"reader": {}, "writer": {}}
+        #: (kind, name or extension) that two plugins claim -> the message naming both
+        self.ambiguous: dict[tuple[str, str], str] = {}
+        self.problems: dict[str, list[str]] = defaultdict(list)
+        self._imported: dict[tuple[str, str], Any] = {}
+
+    def label(self, plugin: str) -> str:
+        entry = self.origins.get(plugin)
+        return f"{entry.distribution} ({plugin})" if entry else plugin
+
+    def add(self, fmt: Format) -> None:
+        kind, name = fmt.kind, fmt.name
+        built_in, built_in_extensions = _BUILT_IN[kind]
+        if name in built_in:
+            self.problems[fmt.plugin].append(f"its {kind} {name!r} clashes with the built-in {kind} {name!r}; the built-in is used")
+            return
+        other = self.found[kind].get(name)
+        if other is not None:
+            if other.plugin == fmt.plugin:
+                self.problems[fmt.plugin].append(f"registers {kind} {name!r} twice")
+                return
+            message = (
+                f"{kind} {name!r} is registered by both {self.label(other.plugin)} and {self.label(fmt.plugin)}; "
+                f"uninstall one, or leave one out of {ENV_FILTER}"
+            )
+            self.ambiguous[(kind, name)] = message
+            self.problems[other.plugin].append(message)
+            self.problems[fmt.plugin].append(message)
+            return
+        self.found[kind][name] = fmt
+        for extension in fmt.extensions:
+            if extension in built_in_extensions:
+                self.problems[fmt.plugin].append(
+                    f"its {kind} {name!r} claims extension {extension!r}, which the built-in {kind} "
+                    f"{built_in_extensions[extension]!r} handles; the built-in is used"
+                )
+            elif extension in self.extensions[kind]:
+                first = self.found[kind][self.extensions[kind][extension]]
+                message = (
+                    f"extension {extension!r} is claimed by {kind} {first.name!r} of {self.label(first.plugin)} and by "
+                    f"{kind} {name!r} of {self.label(fmt.plugin)}; name the format you mean, or uninstall one"
+                )
+                self.ambiguous[(kind, extension)] = message
+                self.problems[first.plugin].append(message)
+                self.problems[fmt.plugin].append(message)
+            else:
+                self.extensions[kind][extension] = name
+
+    def names(self, kind: Kind) -> list[str]:
+        return sorted(self.found[kind])
+
+    def registered_by(self, plugin: str, kind: Kind) -> list[str]:
+        return sorted(name for name, fmt in self.found[kind].items() if fmt.plugin == plugin)
+
+    def by_extension(self, kind: Kind, extension: str) -> str | None:
+        if (kind, extension) in self.ambiguous:
+            raise PluginError(self.ambiguous[(kind, extension)])
+        return self.extensions[kind].get(extension)
+
+    def get(self, kind: Kind, name: str) -> Any:
+        """The reader (a function) or writer (a class) ``name``, imported, or None; its failures
+        are reported as the plugin's."""
+        if (kind, name) in self.ambiguous:
+            raise PluginError(self.ambiguous[(kind, name)])
+        fmt = self.found[kind].get(name)
+        if fmt is None:
+            return None
+        if (kind, name) not in self._imported:
+            where = f"plugin {self.label(fmt.plugin)}: {kind} {name!r}"
+            try:
+                target = resolve(fmt.target)
+            except Exception as error:
+                raise PluginError(f"{where} ({fmt.target}) failed to import: {type(error).__name__}: {error}; {self.hint(fmt.plugin)}") from error
+            if kind == "reader" and not callable(target):
+                raise PluginError(f"{where}: {fmt.target} is a {type(target).__name__}, not a reader function; {self.hint(fmt.plugin)}")
+            if kind == "writer" and not (isinstance(target, type) and hasattr(target, "write") and hasattr(target, "finish")):
+                raise PluginError(f"{where}: {fmt.target} is not a writer class (with write and finish); {self.hint(fmt.plugin)}")
+            guard = _guarded_reader if kind == "reader" else _guarded_writer
+            self._imported[(kind, name)] = guard(target, where, self.hint(fmt.plugin))
+        return self._imported[(kind, name)]
+
+    def hint(self, plugin: str) -> str:
+        entry = self.origins.get(plugin)
+        return _disable_hint(entry.distribution) if entry else "fix or remove the plugin"
+
+
+def _registrar(kind: Kind, plugin: str, found: list[Format], problems: list[str]) -> Callable[..., None]:
+    """The ``register`` a plugin's ``register_readers`` / ``register_writers`` calls. A bad
+    registration is recorded as the plugin's problem and skipped; the others stand."""
+
+    def register(name: str, target: Any, extensions: Iterable[str] | str = ()) -> None:
+        what = "reader function" if kind == "reader" else "writer class"
+        if not isinstance(name, str) or not _FORMAT_NAME.fullmatch(name):
+            problems.append(f"register_{kind}s: {name!r} is not a format name (letters, digits, '.', '-', '_', '+')")
+            return
+        if isinstance(target, str):
+            if not _TARGET.fullmatch(target):
+                problems.append(f"register_{kind}s: {kind} {name!r}: {target!r} is not a \"module:attribute\" path")
+                return
+        elif not (isinstance(target, type) if kind == "writer" else callable(target)):
+            problems.append(f"register_{kind}s: {kind} {name!r}: got {type(target).__name__}, but register() takes a {what} or its \"module:attribute\" path")
+            return
+        normalised: list[str] = []
+        for extension in [extensions] if isinstance(extensions, str) else list(extensions):
+            ext = extension.lower() if isinstance(extension, str) else ""
+            ext = ext if ext.startswith(".") else "." + ext
+            if len(ext) < 2 or ext == ".gz" or any(c in ext for c in "/\\ \t"):
+                problems.append(f"register_{kind}s: {kind} {name!r}: {extension!r} is not a file extension such as \".{name}\"")
+                continue
+            normalised.append(ext)
+        found.append(Format(kind, name, target, tuple(dict.fromkeys(normalised)), plugin))
+
+    return register
+
+
+def _guarded_reader(read: Callable[..., Iterator[Any]], where: str, hint: str) -> Callable[..., Iterator[Any]]:
+    """``read``, with a failure that is not the data's (a DataError) named as the plugin's."""
+
+    def guarded(stream: Any, name: str, encoding: str) -> Iterator[Any]:
+        try:
+            yield from read(stream, name, encoding)
+        except (SeqtoolError, OSError):  # the data's problem, a broken pipe, a vanished file
+            raise
+        except Exception as error:
+            raise PluginError(f"{where} failed on {name}: {type(error).__name__}: {error}; {hint}") from error
+
+    return guarded
+
+
+def _guarded_writer(writer_class: type, where: str, hint: str) -> type:
+    """A writer class that delegates to ``writer_class``, naming the plugin when it fails."""
+
+    def call(method: Callable[..., Any], *args: Any) -> Any:
+        try:
+            return method(*args)
+        except (SeqtoolError, OSError):
+            raise
+        except Exception as error:
+            raise PluginError(f"{where} failed: {type(error).__name__}: {error}; {hint}") from error
+
+    class Guarded:
+        def __init__(self, stream: Any) -> None:
+            self.writer = call(writer_class, stream)
+
+        def write(self, record: Any) -> None:
+            call(self.writer.write, record)
+
+        def finish(self) -> None:
+            call(self.writer.finish)
+
+    Guarded.__name__ = Guarded.__qualname__ = writer_class.__name__
+    return Guarded
+
+
+class _PluginFormats:
+    """One kind of plugin format as :mod:`seqtool.io` asks for it (see
+    :class:`seqtool.io.readers.PluginFormats`); the plugins load on the first question."""
+
+    def __init__(self, kind: Kind) -> None:
+        self.kind: Kind = kind
+
+    def names(self) -> list[str]:
+        return registry().formats().names(self.kind)
+
+    def by_extension(self, extension: str) -> str | None:
+        return registry().formats().by_extension(self.kind, extension)
+
+    def get(self, name: str) -> Any:
+        return registry().formats().get(self.kind, name)
 
 
 def _check_api(plugin: Any) -> None:
@@ -233,3 +515,7 @@ def _validate(tasks: list[Task], declared: set[str] | None, existing: dict[str, 
 def registry() -> PluginRegistry:
     """The process-wide registry."""
     return PluginRegistry()
+
+
+readers.plugin_readers = _PluginFormats("reader")
+writers.plugin_writers = _PluginFormats("writer")

@@ -4,18 +4,20 @@ Each setting is declared once, on its :class:`Settings` field: type (the annotat
 lists the choices), default, allowed range, help text, kind and the tasks it applies to. From that
 one declaration come the command-line options (``seqtool.commands``), the checks in
 :meth:`Settings.__post_init__` and the type checks of :func:`load_config`; :data:`SETTINGS` holds
-it as one :class:`Setting` per name.
+it as one :class:`Setting` per name. A setting may also declare an environment variable
+(``SEQTOOL_THREADS``), which sits between the defaults and the --config file.
 """
 
 from __future__ import annotations
 
 import json
 import math
+import os
 import tomllib
 from dataclasses import asdict, dataclass, field, fields, replace
 from pathlib import Path
 from types import MappingProxyType
-from typing import Any, Literal, Mapping, get_args, get_origin, get_type_hints
+from typing import Any, Literal, Mapping, Union, get_args, get_origin, get_type_hints
 
 from seqtool.errors import UsageError
 
@@ -25,6 +27,7 @@ learnt; ``runtime``: where it runs (never changes the result)."""
 
 Cell = Literal["lstm", "gru", "rnn"]
 Pooling = Literal["last", "mean", "max", "attention"]
+Threads = Union[int, Literal["auto"]]
 
 #: Task declarations (see :class:`seqtool.task.Task`) a setting needs to mean anything
 TOKEN_INPUT: Mapping[str, Any] = MappingProxyType({"input": "tokens"})
@@ -50,6 +53,10 @@ class Setting:
     requires: Mapping[str, Any] = field(default_factory=lambda: MappingProxyType({}))
     #: a bool setting's off switch on the command line (``--unidirectional``); default ``no-NAME``
     negative: str | None = None
+    #: words a number setting also accepts (``auto``), from a ``Union[int, Literal[...]]`` annotation
+    words: tuple[str, ...] = ()
+    #: the environment variable that sets it (below --config and flags, above the defaults)
+    env: str | None = None
 
     @property
     def flag(self) -> str:
@@ -75,12 +82,15 @@ class Setting:
             bounds.append(f"{'>' if self.low_open else '>='} {_number(self.low)}")
         if self.high is not None:
             bounds.append(f"{'<' if self.high_open else '<='} {_number(self.high)}")
-        return f"{noun} {' and '.join(bounds)}".strip()
+        words = "".join(f"{json.dumps(w)} or " for w in self.words)
+        return f"{words}{noun} {' and '.join(bounds)}".strip()
 
     def accepts(self, value: Any) -> bool:
         """Type and range. Ints are accepted for a float setting; bools are not numbers here."""
         if self.type is bool:
             return isinstance(value, bool)
+        if self.words and isinstance(value, str):
+            return value in self.words
         if self.type is str:
             return isinstance(value, str) and (not self.choices or value in self.choices)
         if isinstance(value, bool) or not isinstance(value, (int, float) if self.type is float else int):
@@ -92,6 +102,24 @@ class Setting:
         if self.high is not None and (value >= self.high if self.high_open else value > self.high):
             return False
         return True
+
+    def parse(self, text: str) -> Any:
+        """A value from text (an environment variable, a command-line word), checked; raises
+        ValueError saying what is allowed."""
+        text = text.strip()
+        value: Any = text
+        try:
+            if text in self.words or self.type is str:
+                value = text
+            elif self.type is bool:
+                value = {"true": True, "1": True, "yes": True, "false": False, "0": False, "no": False}[text.lower()]
+            else:
+                value = self.type(text)
+        except (KeyError, ValueError):
+            pass
+        if not self.accepts(value):
+            raise ValueError(f"expected {self.allowed()}")
+        return value
 
 
 def setting(
@@ -105,8 +133,10 @@ def setting(
     below: float | None = None,
     requires: Mapping[str, Any] = MappingProxyType({}),
     negative: str | None = None,
+    env: str | None = None,
 ) -> Any:
-    """Declare a :class:`Settings` field: its default, kind, help, range and the tasks it needs."""
+    """Declare a :class:`Settings` field: its default, kind, help, range, the tasks it needs and
+    the environment variable that sets it, if any."""
     declared = {
         "kind": kind,
         "help": help,
@@ -116,6 +146,7 @@ def setting(
         "high_open": below is not None,
         "requires": MappingProxyType(dict(requires)),
         "negative": negative,
+        "env": env,
     }
     return field(default=default, metadata={"setting": declared})
 
@@ -142,13 +173,18 @@ class Settings:
     ensemble: int = setting(1, "training", "Train this many models from seeds seed, seed+1, ... and average their predictions (N times the training time).", at_least=1)
     # where it runs (checked against the machine when training starts)
     device: str = setting("auto", "runtime", "auto (CUDA when present), cpu, cuda or cuda:N.")
+    threads: Threads = setting(
+        "auto", "runtime",
+        "Torch threads per process: N, or auto (OMP_NUM_THREADS when set, else the CPUs this process may use after affinity and any cgroup quota, shared among torchrun processes). Also SEQTOOL_THREADS.",
+        at_least=1, env="SEQTOOL_THREADS",
+    )
 
     def __post_init__(self) -> None:
         for name, spec in SETTINGS.items():
             value = getattr(self, name)
             if not spec.accepts(value):
                 raise UsageError(f"setting {name} = {_show(value)}: expected {spec.allowed()}")
-            if spec.type is float and not isinstance(value, float):
+            if spec.type is float and not isinstance(value, (float, str)):
                 object.__setattr__(self, name, float(value))
 
     def merged(self, overrides: Mapping[str, Any]) -> "Settings":
@@ -169,13 +205,34 @@ def _declarations() -> dict[str, Setting]:
     for f in fields(Settings):
         hint = hints[f.name]
         choices = get_args(hint) if get_origin(hint) is Literal else ()
-        table[f.name] = Setting(name=f.name, type=str if choices else hint, default=f.default, choices=choices, **f.metadata["setting"])
+        words: tuple[str, ...] = ()
+        if get_origin(hint) is Union:  # a number or a word: Union[int, Literal["auto"]]
+            literals = [a for a in get_args(hint) if get_origin(a) is Literal]
+            words = tuple(w for a in literals for w in get_args(a))
+            (hint,) = [a for a in get_args(hint) if get_origin(a) is not Literal]
+        table[f.name] = Setting(name=f.name, type=str if choices else hint, default=f.default, choices=choices, words=words, **f.metadata["setting"])
     return table
 
 
 #: every setting's declaration, in the order of the fields (network, training, runtime)
 SETTINGS: Mapping[str, Setting] = MappingProxyType(_declarations())
 SETTING_NAMES = tuple(SETTINGS)
+
+
+def environment_settings(environ: Mapping[str, str] | None = None) -> dict[str, Any]:
+    """The settings given by environment variables (``SEQTOOL_THREADS=2``), checked; an empty
+    variable counts as not set."""
+    environ = os.environ if environ is None else environ
+    values = {}
+    for name, spec in SETTINGS.items():
+        text = environ.get(spec.env or "", "").strip() if spec.env else ""
+        if not text:
+            continue
+        try:
+            values[name] = spec.parse(text)
+        except ValueError as error:
+            raise UsageError(f"{spec.env}={text}: {error}") from None
+    return values
 
 
 def load_config(path: Path) -> dict[str, Any]:

@@ -100,7 +100,7 @@ def test_settings_checks_name_the_setting_and_what_is_allowed():
 def test_every_setting_declares_its_kind_help_and_a_valid_default():
     assert {spec.kind for spec in SETTINGS.values()} == {"model", "training", "runtime"}
     assert {n for n, s in SETTINGS.items() if s.kind == "model"} == {"cell", "hidden", "layers", "bidirectional", "dropout", "token_dropout", "embedding_dim", "pooling"}
-    assert [n for n, s in SETTINGS.items() if s.kind == "runtime"] == ["device"]
+    assert [n for n, s in SETTINGS.items() if s.kind == "runtime"] == ["device", "threads"]
     for name, spec in SETTINGS.items():
         assert spec.help and spec.accepts(spec.default), name
         assert getattr(Settings(), name) == spec.default

@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any, Callable, Iterable, Iterator, Mapping, Sequence
 
-from seqtool import DataError, Record, SeqtoolError, parse_time
+from seqtool import DataError, Record, SeqtoolError, Series, group_series, parse_time
 
 #: a record read by the plain-lines reader: one whole sequence per line, events split on whitespace
 LINE_FIELD = "text"
@@ -68,7 +68,8 @@ def shuffle_ties(history: History) -> None:
 
 
 class HistoryReader:
-    """Turns records into :class:`History` objects, passing the rows it cannot use to ``skip``.
+    """Turns records into :class:`History` objects (grouped and ordered by the core's
+    :func:`seqtool.group_series`), passing the rows it cannot use to ``skip``.
 
     Events are ordered by time; equal times keep file order (a stable sort), the documented
     tie-break, unless ``--ties shuffle`` (see :func:`shuffle_ties`). A sequence-per-line record
@@ -92,77 +93,28 @@ class HistoryReader:
         group the whole log in memory.
         """
         in_memory = isinstance(records, Sequence) or bool(self.options.get("unsorted"))
-        groups = self._grouped_in_memory(records) if in_memory else self._grouped_stream(records)
-        for user_records in groups:
-            history = self._history(user_records)
+        regroup = " (the header, then the rest through `sort -s -t, -k1,1`), or pass --unsorted to group it in memory (roughly 1 KB per event)"
+        for series in group_series(self._usable(records), key="user", stream=not in_memory, regroup=regroup):
+            history = self._history(series)
             if history is not None:
                 yield self._sessions(history)
 
-    # -- grouping --------------------------------------------------------------------------------
+    def _usable(self, records: Iterable[Record]) -> Iterator[Record]:
+        for record in records:
+            if record.table and not (_text(record.get("user")) and _text(record.get("event"))):
+                self.skip(record, "with an empty user or event")
+            else:
+                yield record
 
-    def _grouped_in_memory(self, records: Iterable[Record]) -> Iterator[list[Record]]:
-        groups: dict[str, list[Record]] = {}
-        for index, record in enumerate(records):
-            key = self._user_of(record, index)
-            if key is not None:
-                groups.setdefault(key, []).append(record)
-        yield from groups.values()
-
-    def _grouped_stream(self, records: Iterable[Record]) -> Iterator[list[Record]]:
-        # only the ids of finished users are kept (to notice an unsorted log): memory grows with
-        # the number of users, never with the number of events
-        finished: dict[str, str] = {}
-        current: list[Record] = []
-        current_user: str | None = None
-        for index, record in enumerate(records):
-            if not record.table:  # a whole sequence: score it now, not when the next line comes
-                yield [record]
-                continue
-            user = self._user_of(record, index)
-            if user is None:
-                continue
-            if user != current_user:
-                if current_user is not None:
-                    finished[current_user] = current[0].where
-                    yield current
-                if user in finished:
-                    raise DataError(
-                        f"{record.where}: user {user!r} appears again after other users (first at {finished[user]}); "
-                        "the log is read one user at a time, so sort it by user keeping time order "
-                        "(the header, then the rest through `sort -s -t, -k1,1`), or pass --unsorted to group it in memory "
-                        "(roughly 1 KB per event)"
-                    )
-                current, current_user = [], user
-            current.append(record)
-        if current:
-            yield current
-
-    def _user_of(self, record: Record, index: int) -> str | None:
-        if not record.table:
-            return f"{index}"  # every line is its own sequence
-        user = _text(record.get("user"))
-        if not user or not _text(record.get("event")):
-            self.skip(record, "with an empty user or event")
-            return None
-        return user
-
-    # -- one user --------------------------------------------------------------------------------
-
-    def _history(self, records: list[Record]) -> History | None:
-        first = records[0]
+    def _history(self, series: Series) -> History | None:
+        first = series.records[0]
         if not first.table:
             if LINE_FIELD not in first:
                 raise DataError(f"{first.where}: behaviour reads an event log (csv, tsv, jsonl) or one sequence of events per line; name the format with --input-format")
             events = first[LINE_FIELD].split()
             return History(str(first.line), events, first.where) if events else None
-        user = str(first["user"]).strip()
-        events = [str(r["event"]).strip() for r in records]
-        if not any("time" in r for r in records):  # no time column: file order
-            return History(user, events, first.where)
-        times = [parse_time(r.get("time"), r.where, column=r.names.get("time", "time")) for r in records]
-        order = sorted(range(len(records)), key=times.__getitem__)  # stable: ties keep file order
-        history = History(user, [events[i] for i in order], first.where, [times[i] for i in order])
-        if self.options.get("ties") == "shuffle":
+        history = History(series.key, [_text(r["event"]) for r in series.records], first.where, series.times)
+        if series.times and self.options.get("ties") == "shuffle":
             shuffle_ties(history)
         return history
 

@@ -1,8 +1,13 @@
 """Readers: files or stdin -> a lazy stream of :class:`Record`, each knowing its file and line.
 
 Formats: csv, tsv, jsonl, lines (one text per line, field ``text``) and fasta (fields ``id``,
-``description``, ``sequence``, parsed by Biopython). ``-`` is stdin. The format comes from
-``--input-format``, else from the file extension, else the task's default for stdin.
+``description``, ``sequence``, parsed by Biopython), and any a plugin adds with the
+``register_readers`` hook. ``-`` is stdin. The format comes from ``--input-format``, else from the
+file extension, else the task's default for stdin.
+
+Plugins' formats are consulted only after the built-ins, and only when a name or extension is not
+built in: :mod:`seqtool.plugins` installs :data:`plugin_readers` (this package never imports the
+plugin machinery), which loads the plugins on its first use.
 """
 
 from __future__ import annotations
@@ -12,10 +17,33 @@ import io
 import json
 import sys
 from pathlib import Path
-from typing import BinaryIO, Callable, Iterator
+from typing import Any, BinaryIO, Callable, Iterator, Protocol
 
 from seqtool.errors import DataError, UsageError
 from seqtool.types import Record
+
+#: A reader: (binary stream, name for messages, encoding) -> records, each knowing its line.
+Reader = Callable[[BinaryIO, str, str], Iterator[Record]]
+
+
+class PluginFormats(Protocol):
+    """The formats plugins registered, of one kind (readers or writers), as io asks for them."""
+
+    def names(self) -> list[str]:
+        """Every registered name, for messages."""
+        ...
+
+    def by_extension(self, extension: str) -> str | None:
+        """The format registered for ``extension`` (``".kv"``), or None."""
+        ...
+
+    def get(self, name: str) -> Any:
+        """The reader function or writer class called ``name`` (imported now), or None."""
+        ...
+
+
+#: Readers from plugins (``register_readers``), set by :mod:`seqtool.plugins`; None: built-ins only.
+plugin_readers: PluginFormats | None = None
 
 EXTENSIONS = {
     ".csv": "csv",
@@ -34,20 +62,40 @@ EXTENSIONS = {
 def input_format(path: str, given: str | None, default: str) -> str:
     """The format to read ``path`` with: ``given``, else by extension, else ``default``."""
     if given:
-        if given not in READERS:
-            raise UsageError(f"unknown input format {given!r}; choose from {', '.join(READERS)}")
+        if given not in READERS and reader(given) is None:
+            raise UsageError(f"unknown input format {given!r}; choose from {', '.join(reader_names())}")
         return given
     suffixes = Path(path).suffixes
     if suffixes and suffixes[-1] == ".gz":
         suffixes = suffixes[:-1]
-    return EXTENSIONS.get(suffixes[-1].lower(), default) if suffixes and path != "-" else default
+    if not suffixes or path == "-":
+        return default
+    extension = suffixes[-1].lower()
+    if extension in EXTENSIONS:
+        return EXTENSIONS[extension]
+    return (plugin_readers.by_extension(extension) if plugin_readers else None) or default
+
+
+def reader(fmt: str) -> Reader | None:
+    """The reader for ``fmt``: a built-in, else a plugin's (imported now), else None."""
+    if fmt in READERS:
+        return READERS[fmt]
+    return plugin_readers.get(fmt) if plugin_readers else None
+
+
+def reader_names() -> list[str]:
+    """The built-in formats, then the plugins' (which this loads)."""
+    return [*READERS, *(name for name in (plugin_readers.names() if plugin_readers else []) if name not in READERS)]
 
 
 def read_records(path: str, fmt: str, *, encoding: str = "utf-8") -> Iterator[Record]:
     """Stream the records of ``path`` (``-`` for stdin; ``.gz`` files are decompressed)."""
+    read = reader(fmt)
+    if read is None:
+        raise UsageError(f"unknown input format {fmt!r}; choose from {', '.join(reader_names())}")
     name = "<stdin>" if path == "-" else path
     if path == "-":
-        yield from READERS[fmt](sys.stdin.buffer, name, encoding)
+        yield from read(sys.stdin.buffer, name, encoding)
         return
     try:
         stream: BinaryIO = open(path, "rb")
@@ -58,7 +106,7 @@ def read_records(path: str, fmt: str, *, encoding: str = "utf-8") -> Iterator[Re
 
         stream = gzip.open(stream)  # type: ignore[assignment]
     with stream:
-        yield from READERS[fmt](stream, name, encoding)
+        yield from read(stream, name, encoding)
 
 
 def _lines(stream: BinaryIO, name: str, encoding: str) -> Iterator[tuple[int, str]]:
@@ -143,7 +191,7 @@ def read_fasta(stream: BinaryIO, name: str, encoding: str) -> Iterator[Record]:
         text.detach()
 
 
-READERS: dict[str, Callable[[BinaryIO, str, str], Iterator[Record]]] = {
+READERS: dict[str, Reader] = {
     "csv": _delimited(","),
     "tsv": _delimited("\t"),
     "jsonl": read_jsonl,

@@ -39,3 +39,12 @@ class Interrupted(SeqtoolError):
     """Ctrl-C: stopped cleanly, with a word on what was kept; exit 130 as shells expect."""
 
     exit_code = 130
+
+
+#: the environment variable that lists the plugin distributions to load
+ENV_FILTER = "SEQTOOL_LOAD_PLUGINS"
+
+
+def disable_hint(distribution: str) -> str:
+    """The way out of a broken plugin, for the end of its one-line message."""
+    return f"uninstall {distribution}, or leave it out of {ENV_FILTER} (a comma list of the distributions to load)"

@@ -24,7 +24,7 @@ from seqtool.io.readers import input_format as resolve_input_format
 from seqtool.io.readers import read_records
 from seqtool.io.writers import WRITERS, open_output, output_format, writer_for
 from seqtool.model import Model, load
-from seqtool.runtime import apply_threads, requested_threads, resolve_threads, threads_message
+from seqtool.runtime import apply_threads, requested_threads, threads_for, threads_message
 from seqtool.settings import Settings
 from seqtool.task import Task, resolve
 from seqtool.training import distributed
@@ -67,7 +67,7 @@ def train(
         raise UsageError(f"task {task.name} predicts what comes next, so it reads forward only; drop bidirectional")
     progress = Progress(quiet=quiet or not distributed.is_main())
     started = time.perf_counter()
-    threads = apply_threads(resolve_threads(settings.threads))  # what torch now runs with
+    threads = apply_threads(threads_for(settings.threads))  # what torch now runs with
     column_names, options = column_flags(task.columns, options)
     adapter = task.adapter_class()(options)
     found: dict[str, str | None] = {}  # the training file's columns: what the model remembers
@@ -157,7 +157,7 @@ def evaluate(
 ) -> dict[str, Any]:
     """Score the model on labelled ``data``; prints and returns ``{task, model, data, metrics}``.
     ``threads``: a number or "auto"; None: SEQTOOL_THREADS, else auto."""
-    apply_threads(resolve_threads(requested_threads(threads)))
+    apply_threads(threads_for(requested_threads(threads)))
     model = load(task, model_path, options, batch_size=batch_size)
     metrics = model.evaluate(read(task, data, input_format, encoding), source=data)
     report = {"task": task.name, "model": str(model_path), "data": data, "metrics": json_safe(metrics)}
@@ -188,7 +188,7 @@ def predict(
 ) -> None:
     """Stream results for ``data`` to stdout or ``output``, one batch in memory at a time.
     ``threads``: a number or "auto"; None: SEQTOOL_THREADS, else auto."""
-    apply_threads(resolve_threads(requested_threads(threads)))
+    apply_threads(threads_for(requested_threads(threads)))
     writers = {**WRITERS, **task.writers}
     to_terminal = (output is None or output == "-") and sys.stdout.isatty()
     default = (task.terminal_format if to_terminal else None) or task.output_format

@@ -143,6 +143,18 @@ def resolve_threads(value: int | str, processes: int = 1) -> int:
     return max(1, available_cpus() // (max(1, processes) * local_processes()))
 
 
+def threads_for(value: int | str) -> int:
+    """:func:`resolve_threads` for this process as it stands: ``auto`` never raises torch's
+    thread count above what it already is, so a host that chose fewer threads (a benchmark, a
+    notebook, a server calling ``seqtool.train``) keeps its choice; a number is applied as given."""
+    threads = resolve_threads(value)
+    if value == "auto":
+        import torch
+
+        threads = min(threads, torch.get_num_threads())
+    return threads
+
+
 _interop_set = False
 
 

@@ -282,3 +282,16 @@ def test_threads_reach_torch_in_evaluate_and_predict(trained_with_one_thread, ve
     args = [sys.executable, "-c", TORCH_THREADS_AFTER, "run", "sentiment", verb, "-m", str(model), *data, *flag, "-q"]
     result = subprocess.run(args, capture_output=True, text=True, env=env, input="a fine film\n", timeout=300)
     assert "torch threads 1 1" in result.stderr, result.stderr[-2000:]
+
+
+def test_auto_keeps_fewer_threads_that_the_host_process_chose(tmp_path):
+    """A benchmark or a notebook that set torch to one thread keeps it through seqtool.train."""
+    code = (
+        "import torch, seqtool; torch.set_num_threads(1); "
+        f"seqtool.train('sentiment', {str(SENTIMENT_SAMPLE)!r}, {str(tmp_path / 'm.model')!r}, epochs=1, hidden=4, embedding_dim=4, ensemble=1); "
+        "print(torch.get_num_threads())"
+    )
+    env = {k: v for k, v in os.environ.items() if k not in ("OMP_NUM_THREADS", "SEQTOOL_THREADS")}
+    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, env=env, timeout=300)
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.split() == ["1"]

@@ -68,13 +68,11 @@ class Formats:
             if other.plugin == fmt.plugin:
                 self.problems[fmt.plugin].append(f"registers {kind} {name!r} twice")
                 return
-            message = (
+            self._clash(
+                (kind, name), other.plugin, fmt.plugin,
                 f"{kind} {name!r} is registered by both {self.label(other.plugin)} and {self.label(fmt.plugin)}; "
-                f"uninstall one, or leave one out of {ENV_FILTER}"
+                f"uninstall one, or leave one out of {ENV_FILTER}",
             )
-            self.ambiguous[(kind, name)] = message
-            self.problems[other.plugin].append(message)
-            self.problems[fmt.plugin].append(message)
             return
         self.found[kind][name] = fmt
         for extension in fmt.extensions:
@@ -85,15 +83,19 @@ class Formats:
                 )
             elif extension in self.extensions[kind]:
                 first = self.found[kind][self.extensions[kind][extension]]
-                message = (
+                self._clash(
+                    (kind, extension), first.plugin, fmt.plugin,
                     f"extension {extension!r} is claimed by {kind} {first.name!r} of {self.label(first.plugin)} and by "
-                    f"{kind} {name!r} of {self.label(fmt.plugin)}; name the format you mean, or uninstall one"
+                    f"{kind} {name!r} of {self.label(fmt.plugin)}; name the format you mean, or uninstall one",
                 )
-                self.ambiguous[(kind, extension)] = message
-                self.problems[first.plugin].append(message)
-                self.problems[fmt.plugin].append(message)
             else:
                 self.extensions[kind][extension] = name
+
+    def _clash(self, key: tuple[str, str], first: str, second: str, message: str) -> None:
+        """Two plugins claim one name or extension: neither is used, and both are told why."""
+        self.ambiguous[key] = message
+        self.problems[first].append(message)
+        self.problems[second].append(message)
 
     def names(self, kind: Kind) -> list[str]:
         return sorted(self.found[kind])

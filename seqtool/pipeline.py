@@ -34,9 +34,6 @@ from seqtool.training.ensemble import TrainedMembers, ensemble_metrics, train_me
 from seqtool.training.progress import Progress
 from seqtool.types import Example, Record
 
-HOLDOUT_FRACTION = 0.1
-
-
 def read(task: Task, path: str, input_format: str | None, encoding: str) -> Iterator[Record]:
     return read_records(path, resolve_input_format(path, input_format, task.input_format), encoding=encoding)
 
@@ -89,7 +86,7 @@ def train(
         # Without --valid each member holds out its own seeded part (a random split; the others
         # are the same for every seed): together they learn from more of the examples, and their
         # different views of the data make them disagree usefully.
-        return (labelled, shared_valid) if shared_valid is not None else hold_out(labelled, task.split, fraction=HOLDOUT_FRACTION, seed=seed)
+        return (labelled, shared_valid) if shared_valid is not None else hold_out(labelled, task.split, seed=seed)
 
     train_examples, valid_examples = split(settings.seed)  # the first member's: calibration and the card use it
     if not valid and valid_examples:

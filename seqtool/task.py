@@ -166,7 +166,8 @@ class Adapter(ABC):
 
     def state(self) -> dict[str, Any]:
         """JSON-able state for the model file: the declared attributes (see the class docstring)."""
-        return {name: value.state() if isinstance(value, Fitted) else value for name, value in self._declared(self)}
+        declared = (name for name in _state_types(type(self)) if hasattr(self, name))
+        return {name: (value.state() if isinstance(value := getattr(self, name), Fitted) else value) for name in declared}
 
     def load_state(self, state: Mapping[str, Any]) -> None:
         """Restore what :meth:`state` returned."""
@@ -179,12 +180,6 @@ class Adapter(ABC):
         """Count a record left out; the core reports each reason once (``skipped 3 record(s)
         with no text``), so ``reason`` completes "record(s) ..."."""
         self.skipped[reason] += 1
-
-    @staticmethod
-    def _declared(adapter: "Adapter") -> Iterator[tuple[str, Any]]:
-        for name in _state_types(type(adapter)):
-            if hasattr(adapter, name):
-                yield name, getattr(adapter, name)
 
     @abstractmethod
     def model_spec(self) -> ModelSpec:

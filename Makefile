@@ -16,7 +16,7 @@ demo: $(STAMP)
 	$(BIN)/seqtool run sentiment demo
 
 test: $(STAMP)
-	$(BIN)/python -m pytest -q
+	$(BIN)/python -m pytest -q -n auto
 
 # Accuracy runs need ../shared/datasets (each skips with a message without it); about 2 hours here.
 BENCHMARKS := encoder_speed trainer_overhead distributed_throughput threads sentiment protein behaviour finance

@@ -67,8 +67,8 @@ def run(train_file: Path, test_file: Path, settings: dict[str, Any], options: di
     seconds = time.perf_counter() - started
     with contextlib.redirect_stdout(io.StringIO()):
         report = pipeline.evaluate(task, model, str(test_file), {**options, **(evaluate_options or {})}, as_json=True, batch_size=64, quiet=True)
-    [member] = card["training"]["members"]
-    return Result(report["metrics"], seconds, len(member["history"]), member["best_epoch"])
+    [member] = card.members
+    return Result(report["metrics"], seconds, len(member.history), member.best_epoch)
 
 
 # -- MSNBC ---------------------------------------------------------------------------------------

@@ -70,13 +70,13 @@ def run(states: int, epochs: int | None, train_file: Path, valid_file: Path, tra
     started = time.perf_counter()
     card = pipeline.train(task, str(train_file), str(valid_file), model, settings, {"states": str(states)}, quiet=True)
     train_seconds = time.perf_counter() - started
-    [member] = card["training"]["members"]
-    history = member["history"]
+    [member] = card.members
+    history = member.history
     epoch_seconds = sum(epoch["seconds"] for epoch in history)
     speed = train_residues * len(history) / epoch_seconds
     print(
-        f"{states}-state: {len(history)} epochs (best {member['best_epoch']}), {train_seconds:.0f} s, "
-        f"valid accuracy {card['metrics']['accuracy']:.4f}, {speed:.0f} training residues/s",
+        f"{states}-state: {len(history)} epochs (best {member.best_epoch}), {train_seconds:.0f} s, "
+        f"valid accuracy {card.metrics['accuracy']:.4f}, {speed:.0f} training residues/s",
         file=sys.stderr,
         flush=True,
     )

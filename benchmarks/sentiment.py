@@ -92,7 +92,7 @@ def train_seqtool(train_file: Path, test_file: Path, folder: Path, overrides: di
     seconds = time.perf_counter() - started
     with contextlib.redirect_stdout(io.StringIO()):
         report = pipeline.evaluate(task, model, str(test_file), {}, as_json=True, quiet=True)
-    return Run(report["metrics"]["accuracy"], seconds, sum(len(member["history"]) for member in card["training"]["members"]))
+    return Run(report["metrics"]["accuracy"], seconds, sum(len(member.history) for member in card.members))
 
 
 def train_baseline(train: list[tuple[str, str]], test: list[tuple[str, str]]) -> Run:

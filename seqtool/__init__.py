@@ -29,7 +29,9 @@ from seqtool.types import Batch, Example, Metrics, ModelSpec, Record  # noqa: E4
 from seqtool.task import Adapter, SampleData, Task, option  # noqa: E402
 from seqtool.data.columns import Column, find_column  # noqa: E402
 from seqtool.data.fitted import Fitted, LabelSet, RobustScaler  # noqa: E402
+from seqtool.data.numbers import find_value_columns, parse_numbers  # noqa: E402
 from seqtool.data.series import Series, group_series  # noqa: E402
+from seqtool.data.stepping import SeriesNotes, SeriesStepper, Step  # noqa: E402
 from seqtool.data.times import parse_time  # noqa: E402
 from seqtool.data.vocabulary import Vocabulary  # noqa: E402
 
@@ -37,11 +39,16 @@ from seqtool.data.vocabulary import Vocabulary  # noqa: E402
 _LAZY = {
     "Engine": "seqtool.engine",
     "Model": "seqtool.model",
+    "ModelCard": "seqtool.training.card",
     "load": "seqtool.api",
     "read": "seqtool.api",
     "train": "seqtool.api",
     "ClassificationMetrics": "seqtool.training.metrics",
     "RegressionMetrics": "seqtool.training.metrics",
+    "RankingMetrics": "seqtool.training.ranking",
+    "PopularityBaseline": "seqtool.training.ranking",
+    "MarkovBaseline": "seqtool.training.ranking",
+    "top_tokens": "seqtool.training.ranking",
 }
 
 
@@ -64,24 +71,34 @@ __all__ = [
     "Example",
     "Fitted",
     "LabelSet",
+    "MarkovBaseline",
     "Metrics",
     "Model",
+    "ModelCard",
     "ModelSpec",
+    "PopularityBaseline",
+    "RankingMetrics",
     "Record",
     "RegressionMetrics",
     "RobustScaler",
     "SampleData",
     "SeqtoolError",
     "Series",
+    "SeriesNotes",
+    "SeriesStepper",
+    "Step",
     "Task",
     "Vocabulary",
     "find_column",
+    "find_value_columns",
     "group_series",
     "hookimpl",
     "load",
     "option",
+    "parse_numbers",
     "parse_time",
     "read",
+    "top_tokens",
     "train",
     "__version__",
 ]

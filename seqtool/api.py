@@ -6,7 +6,7 @@
     model = seqtool.load("sent.model")
     for result in model.predict([{"text": "a fine film"}, {"text": "dull"}]):
         print(result["label"], result["probability"])
-    print(model.evaluate(records)["accuracy"], model.card["settings"])
+    print(model.evaluate(records)["accuracy"], model.card.settings)
 
 Both take a setting (``hidden``, ``epochs``...) or a task option (``text_col``...) as a keyword,
 spelled as the long flag with underscores; the same rules and errors apply as on the command line.
@@ -25,6 +25,7 @@ from seqtool.plugins import registry
 from seqtool.settings import SETTING_NAMES, Settings, environment_settings
 from seqtool.task import Task
 from seqtool.training.artefact import read_card
+from seqtool.training.card import ModelCard
 from seqtool.types import Record
 
 
@@ -36,9 +37,10 @@ def load(path: str | Path, *, batch_size: int = 256, **options: Any) -> Model:
     return load_task_model(task, Path(path), options, batch_size=batch_size)
 
 
-def train(task: str, data: str | Path, output: str | Path, *, valid: str | Path | None = None, quiet: bool = True, **given: Any) -> dict[str, Any]:
+def train(task: str, data: str | Path, output: str | Path, *, valid: str | Path | None = None, quiet: bool = True, **given: Any) -> ModelCard:
     """Train ``task`` on the file ``data`` as ``seqtool run TASK train`` does, write the model to
-    ``output`` and return its card."""
+    ``output`` and return its card (:class:`~seqtool.training.card.ModelCard`: how the model was
+    made, its validation metrics, each member's epochs)."""
     from seqtool import pipeline
 
     chosen = registry().task(task)

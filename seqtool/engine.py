@@ -16,7 +16,7 @@ scoring all run the model through :class:`Engine`, so they share one set of guar
 
 from __future__ import annotations
 
-from typing import Iterable, Iterator, Protocol, Sequence
+from typing import Any, Iterable, Iterator, Protocol, Sequence
 
 import torch
 
@@ -72,6 +72,18 @@ class Engine:
         finally:
             if training:
                 self.model.train()  # type: ignore[attr-defined]
+
+    def each(self, examples: Iterable[Example], *, last_step: bool = False) -> Iterator[tuple[torch.Tensor, Any]]:
+        """``(output, meta)`` for each example, in input order: what :meth:`Adapter.decode
+        <seqtool.Adapter.decode>` receives. A classifier's output is probabilities; a per-step
+        output is cut to the example's own length (``[T, K]``), a pooled one is ``[K]``."""
+        probabilities = self.model.spec.objective == "classify"
+        for batch, outputs in self.run(examples, last_step=last_step):
+            if probabilities:
+                outputs = outputs.exp()
+            cut = self.per_step and not last_step
+            for output, length, meta in zip(outputs, batch.lengths.tolist(), batch.meta):
+                yield (output[:length] if cut else output), meta
 
     def outputs(self, examples: Sequence[Example], *, last_step: bool = False) -> torch.Tensor:
         """The outputs of a pooled model (or of ``last_step``) for a few examples, stacked ``[N, K]``."""

@@ -17,6 +17,7 @@ from seqtool.nn.model import Ensemble, SequenceModel
 from seqtool.settings import Settings
 from seqtool.task import Adapter, Task
 from seqtool.training.artefact import load_model
+from seqtool.training.card import ModelCard
 from seqtool.training.trainer import resolve_device
 from seqtool.types import ModelSpec, Record
 
@@ -26,7 +27,7 @@ class Model:
     labelled records, :attr:`card` says how the model was made."""
 
     def __init__(
-        self, task: Task, network: Ensemble, adapter: Adapter, card: dict[str, Any], *, columns: Mapping[str, str | None] = {}, batch_size: int = 256
+        self, task: Task, network: Ensemble, adapter: Adapter, card: ModelCard, *, columns: Mapping[str, str | None] = {}, batch_size: int = 256
     ) -> None:
         self.task = task
         self.network = network
@@ -41,8 +42,8 @@ class Model:
         flat however many records come in. Records are dicts with the task's fields (or the
         :class:`~seqtool.Record` objects a reader makes)."""
         examples = self.adapter.examples(self._records(records, labelled=False), labelled=False)
-        for batch, outputs in self.engine.run(examples, last_step=self.adapter.predicts_last_step):
-            yield from self.adapter.decode(outputs, batch)
+        for output, meta in self.engine.each(examples, last_step=self.adapter.predicts_last_step):
+            yield self.adapter.decode(output, meta)
         self.adapter.finish()
 
     def evaluate(self, records: Iterable[Mapping[str, Any]], *, source: str = "the input") -> dict[str, Any]:
@@ -58,7 +59,7 @@ class Model:
         return metrics.compute()
 
     def _records(self, records: Iterable[Mapping[str, Any]], *, labelled: bool) -> Iterator[Record]:
-        trained = self.card.get("columns", {})
+        trained = self.card.columns
         return resolve_columns(_records(records), self.task.columns, given=self.columns, trained=trained, labelled=labelled)
 
     def notes(self) -> list[str]:
@@ -82,7 +83,7 @@ def load(task: Task, path: Path, options: Mapping[str, Any] = {}, *, batch_size:
         raise ModelFileError(f"{path}: the weights do not fit the model the card describes ({str(error).splitlines()[0]})") from None
     network.to(resolve_device("auto"))  # where it was trained does not matter; where it runs now does
     network.eval()
-    return Model(task, network, adapter, card, columns=columns, batch_size=batch_size)
+    return Model(task, network, adapter, ModelCard.from_dict(card), columns=columns, batch_size=batch_size)
 
 
 def _records(records: Iterable[Mapping[str, Any]]) -> Iterator[Record]:

@@ -115,9 +115,9 @@ def train(
         members=[MemberCard.of(settings.seed + i, r) for i, r in enumerate(trained.results)],
         metrics=metrics,
         torch_version=torch.__version__,
-    ).to_dict()
+    )
     if distributed.is_main():
-        save_model(output, trained.model.state_dict(), card, adapter.state())
+        save_model(output, trained.model.state_dict(), card.to_dict(), adapter.state())
     for line in adapter.notes():
         progress.say(line)
     _say_saved(progress, output, trained, metrics, averaged=len(trained.results) > 1 and not valid)
@@ -191,12 +191,16 @@ def predict(
     default = (task.terminal_format if to_terminal else None) or task.output_format
     writer_class = resolve(writer_for(output_format(output, fmt, default, writers), writers))
     model = load(task, model_path, options, batch_size=batch_size)
+    written = 0
     with open_output(output, writer_class) as writer:
         for result in islice(model.predict(read(task, data, input_format, encoding)), limit):
             writer.write(result)
+            written += 1
             if output is None or output == "-":
                 sys.stdout.flush()  # a pipeline downstream sees each result as soon as it is scored
     _notes(model, quiet)
+    if not written and not quiet:  # empty input is ordinary in a pipeline (exit 0), but say so
+        print(f"{'<stdin>' if data == '-' else data}: no records to predict", file=sys.stderr)
 
 
 def demo(task: Task, defaults: Settings, options: Mapping[str, Any], *, quiet: bool = False) -> None:

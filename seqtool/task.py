@@ -4,7 +4,7 @@
 The flow is always the same::
 
     records (dicts from a reader) --Adapter.examples--> Examples (tensors)
-        --core batching--> Batch --core model--> outputs --Adapter.decode--> result records
+        --core engine: batches, model--> one output per example --Adapter.decode--> result records
 
 The core owns everything generic (readers, batching, the recurrent model, training, the model
 file). An adapter owns only the domain: which fields make a record, how a record becomes tensors
@@ -26,7 +26,8 @@ import click
 
 from seqtool.data.columns import Column
 from seqtool.data.fitted import Fitted
-from seqtool.types import Batch, Example, Metrics, ModelSpec, Record
+from seqtool.data.series import Series, group_series
+from seqtool.types import Example, Metrics, ModelSpec, Record
 
 if TYPE_CHECKING:
     import torch
@@ -106,7 +107,7 @@ class Task:
     writers: Mapping[str, "str | type[Writer]"] = field(default_factory=dict)
     #: shell lines shown under "Examples" in the task's --help
     examples: Sequence[str] = ()
-    #: how stdin and extension-less files are read, and what predict writes by default
+    #: how stdin, extension-less and .txt files are read, and what predict writes by default
     input_format: str = "lines"
     output_format: str = "jsonl"
     #: the output format when predict writes to a terminal and no --format is given (e.g. a
@@ -148,6 +149,11 @@ class Adapter(ABC):
     :func:`option`).
     """
 
+    #: a declared column that groups records into series (a user's events, a symbol's prices):
+    #: :meth:`encode` then receives one time-ordered :class:`~seqtool.Series` per key, not one record
+    group_by: str | None = None
+    #: how to fix streamed input that is not grouped by ``group_by`` (ends the error message)
+    regroup_hint: str = ""
     #: predict needs a per-step model's outputs after each sequence's last step only (what
     #: comes next): the engine then computes ``[B, K]`` instead of ``[B, T, K]``
     predicts_last_step: bool = False
@@ -185,19 +191,40 @@ class Adapter(ABC):
     def model_spec(self) -> ModelSpec:
         """The network shape, known after :meth:`fit` or :meth:`load_state`."""
 
-    @abstractmethod
     def examples(self, records: Iterable[Record], *, labelled: bool) -> Iterator[Example]:
-        """Encode records lazily (predict streams through here). With ``labelled`` the examples
-        carry targets; a record that cannot be used raises :class:`seqtool.DataError` naming
-        ``record.source``, or is skipped and counted, as the task documents."""
+        """The core's loop: each record, or with :attr:`group_by` each series, through
+        :meth:`encode`, lazily (predict streams through here).
+
+        A list of records (training) is grouped in memory; a stream must come grouped by the
+        key, so that one series is held at a time (:func:`~seqtool.data.series.group_series`),
+        and :attr:`regroup_hint` completes the error when it is not. An adapter overrides this
+        only to wrap the loop: to read a whole stream first (``--sort``), or to check something
+        once the input has ended."""
+        items: Iterable[Record | Series] = records
+        if self.group_by is not None:
+            stream = not isinstance(records, Sequence)
+            items = group_series(records, key=self.group_by, stream=stream, skip=self.skip, regroup=self.regroup_hint)
+        for item in items:
+            encoded = self.encode(item, labelled=labelled)
+            if isinstance(encoded, Example):
+                yield encoded
+            elif encoded is not None:
+                yield from encoded
 
     @abstractmethod
-    def decode(self, outputs: "torch.Tensor", batch: "Batch") -> Iterator[dict[str, Any]]:
-        """Turn one batch of outputs into result records, one per example, in batch order.
+    def encode(self, item: "Record | Series", *, labelled: bool) -> "Example | Iterable[Example] | None":
+        """One record (or one series, with :attr:`group_by`) -> its example, its examples, or
+        None when it gives none. With ``labelled`` the examples carry targets. A record that
+        cannot be used raises :class:`seqtool.DataError` naming ``record.where``, or is passed
+        to :meth:`skip` and counted, as the task documents."""
 
-        ``outputs`` come from the engine: log-probabilities for a classifier, values for a
-        regressor, float32 on the CPU; ``[B, K]`` for a pooled task (or with
-        :attr:`predicts_last_step`), ``[B, T, K]`` per step."""
+    @abstractmethod
+    def decode(self, output: "torch.Tensor", meta: Any) -> dict[str, Any]:
+        """Turn one example's output into its result record; ``meta`` is the example's.
+
+        ``output`` comes from the engine, float32 on the CPU: a classifier's class probabilities,
+        a regressor's values; ``[K]`` for a pooled task (or with :attr:`predicts_last_step`),
+        ``[T, K]`` per step, cut to the example's ``T`` steps."""
 
     @abstractmethod
     def metrics(self) -> "Metrics":

@@ -20,10 +20,13 @@ import io
 import json
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Iterator, Mapping
+from typing import TYPE_CHECKING, Any, Iterator, Mapping
 
 from seqtool.plugins import registry
 from seqtool.task import Task
+
+if TYPE_CHECKING:
+    from seqtool.training.card import ModelCard
 
 #: settings small enough for a test to train in seconds
 TINY = {"epochs": 2, "hidden": 16, "embedding_dim": 16, "batch_size": 16}
@@ -42,7 +45,7 @@ def registered(plugin: Any) -> Iterator[list[Task]]:
 @dataclass
 class EndToEnd:
     model_path: Path
-    card: dict[str, Any]
+    card: "ModelCard"
     metrics: dict[str, Any]
     predictions: list[dict[str, Any]]
 

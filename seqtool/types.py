@@ -20,8 +20,9 @@ class Record(dict):
     """One input record: a plain dict of fields, plus where it came from.
 
     ``path`` is the file (``<stdin>`` for standard input) and ``line`` the 1-based line of the
-    record, or for FASTA the record's number; :attr:`where` puts them together for messages, so
-    no code ever parses a location back out of a string (a Windows path has colons of its own).
+    record (a FASTA entry's header line), or for Python dicts the record's number; :attr:`where`
+    puts them together for messages, so no code ever parses a location back out of a string (a
+    Windows path has colons of its own).
     """
 
     def __init__(
@@ -31,8 +32,8 @@ class Record(dict):
         self.path = path
         self.line = line
         self.unit = unit
-        #: False for the lines and FASTA readers' records, whose fields are fixed: a task's
-        #: declared columns are looked for in table records only
+        #: False for the lines reader's records, whose one field (``text``) is fixed: a task's
+        #: declared columns are looked for in table records only (csv, tsv, jsonl, FASTA, dicts)
         self.table = table
         #: for a renamed record, each declared column's key -> its name in the input (for messages)
         self.names: dict[str, str] = {}

@@ -61,7 +61,7 @@ def test_evaluate_from_python_equals_the_cli(model_path: Path):
     cli = run_seqtool("run", "sentiment", "evaluate", "-m", str(model_path), str(SAMPLES / "test.csv"), "--json", "-q")
     assert cli.returncode == 0, cli.stderr
     assert json.loads(cli.stdout)["metrics"]["accuracy"] == pytest.approx(metrics["accuracy"])
-    assert seqtool.load(model_path).card["settings"]["ensemble"] == 2
+    assert seqtool.load(model_path).card.settings["ensemble"] == 2
 
 
 def test_python_errors_name_the_option_or_the_record(model_path: Path):

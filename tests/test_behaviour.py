@@ -259,3 +259,18 @@ def test_a_jsonl_item_id_0_is_an_event_not_an_empty_field(model: Path, tmp_path:
     assert result.returncode == 0, result.stderr
     assert "skipped" not in result.stderr
     assert [r["user"] for r in jsonl(result.stdout)] == ["u1"]
+
+
+def test_rows_with_an_empty_user_or_event_are_skipped_and_counted(model: Path, tmp_path: Path):
+    rows = [
+        {"user_id": "u1", "timestamp": "2024-01-01T10:00:00", "event": "home"},
+        {"user_id": " ", "timestamp": "2024-01-01T10:01:00", "event": "jazz"},
+        {"user_id": "u1", "timestamp": "2024-01-01T10:02:00", "event": ""},
+        {"user_id": "u1", "timestamp": "2024-01-01T10:03:00", "event": "rock"},
+        {"user_id": "u2", "timestamp": "2024-01-01T10:04:00", "event": ""},  # nothing left to predict from
+    ]
+    result = run_seqtool("run", "behaviour", "predict", "-m", str(model), str(write_csv(tmp_path / "holes.csv", rows)))
+    assert result.returncode == 0, result.stderr
+    assert [p["user"] for p in jsonl(result.stdout)] == ["u1"]
+    assert "skipped 1 record(s) with an empty user" in result.stderr
+    assert "skipped 2 record(s) with an empty event" in result.stderr

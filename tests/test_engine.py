@@ -69,3 +69,16 @@ def test_a_model_in_training_mode_is_run_in_eval_mode_and_given_back_in_training
     first = Engine(model).outputs(_examples())
     assert model.training
     torch.testing.assert_close(Engine(model).outputs(_examples()), first)
+
+
+@pytest.mark.parametrize("members", [1, 3])
+def test_each_gives_decode_one_example_at_a_time_as_probabilities_cut_to_its_length(members):
+    model, examples = _model("per_step", members=members), _examples()
+    pairs = list(Engine(model, batch_size=5, token_budget=12).each(iter(examples)))
+    assert [meta for _, meta in pairs] == list(range(len(examples))), "examples were reordered"
+    for (output, _), example in zip(pairs, examples):
+        assert output.shape == (len(example), 4), "a per-step output must be cut to its example's length"
+        torch.testing.assert_close(output.sum(-1), torch.ones(len(example)))
+    last = list(Engine(model).each(examples, last_step=True))
+    for (output, _), (full, _) in zip(last, pairs):
+        torch.testing.assert_close(output, full[-1])

@@ -170,10 +170,21 @@ def test_invalid_letter_names_chain_and_position_and_can_be_skipped(model3):
     assert "skipped 1 record(s) with letters that are not amino acids" in skipped.stderr
 
 
-def test_empty_input_is_a_clear_error(model3):
+def test_empty_input_predicts_nothing_and_unlabelled_input_cannot_be_scored(model3):
     result = cli("predict", "-m", str(model3), input="\n\n")
+    assert (result.returncode, result.stdout) == (0, "")
+    assert "<stdin>: no records to predict" in result.stderr
+    result = cli("evaluate", "-m", str(model3), "-", input="MKTAYIAKQR\n")
     assert result.returncode == 1
-    assert "no protein chains" in result.stderr
+    assert "<stdin>:1: cannot tell which column holds the secondary structure" in result.stderr
+    assert "csv/tsv/jsonl with seq and sst3 or sst8 columns" in result.stderr and "FASTA pairs" in result.stderr
+
+
+def test_plain_lines_are_refused_with_the_format_that_reads_them():
+    from seqtool import DataError
+
+    with pytest.raises(DataError, match=r"ss.txt:1: protein-ss does not read plain lines.*--input-format fasta"):
+        examples(SAMPLES / "ss.txt", "lines")
 
 
 @pytest.mark.parametrize(
@@ -209,11 +220,11 @@ def test_eight_states_need_eight_state_labels(tmp_path):
         ProteinAdapter(options).fit(list(records))
 
 
-def test_rcsb_pairs_keep_their_blanks_as_coil_when_read_as_lines():
+def test_rcsb_pairs_keep_their_blanks_as_coil():
     """ss.txt holds test.csv's first chains with coil and unobserved residues as blanks."""
     from seqtool_protein.states import Q3, TO_Q3
 
-    rcsb = examples(SAMPLES / "ss.txt", "lines")
+    rcsb = examples(SAMPLES / "ss.txt", "fasta")
     rows = sample_rows("test.csv")[: len(rcsb)]
     assert len(rcsb) == 5
     for example, row in zip(rcsb, rows):
@@ -222,12 +233,21 @@ def test_rcsb_pairs_keep_their_blanks_as_coil_when_read_as_lines():
         assert bool(example.step_mask.all())
 
 
-def test_rcsb_pairs_read_by_biopython_lose_their_blanks_and_say_so(tmp_path):
-    from seqtool import DataError
-
+def test_rcsb_pairs_score_alike_from_a_fasta_file_and_from_stdin(tmp_path, model3):
     data = tmp_path / "ss.fasta"
     data.write_text((SAMPLES / "ss.txt").read_text())
-    with pytest.raises(DataError, match=r"chain 2P09:A has \d+ residues but \d+ state labels.*--input-format lines"):
+    from_file = cli("evaluate", "-m", str(model3), str(data), "--json")
+    piped = cli("evaluate", "-m", str(model3), "-", "--json", input=(SAMPLES / "ss.txt").read_text())
+    assert from_file.returncode == piped.returncode == 0, from_file.stderr + piped.stderr
+    assert json.loads(from_file.stdout)["metrics"] == json.loads(piped.stdout)["metrics"]
+
+
+def test_a_chain_with_too_few_states_names_its_header_line(tmp_path):
+    from seqtool import DataError
+
+    data = tmp_path / "short.txt"
+    data.write_text(">1ABC:A:sequence\nMKTAYI\n>1ABC:A:secstr\nHHHH\n>2XYZ:B:sequence\nGG\n>2XYZ:B:secstr\n  \n")
+    with pytest.raises(DataError, match=re.escape(f"{data}:1: chain 1ABC:A has 6 residues but 4 state labels")):
         examples(data, "fasta")
 
 
@@ -276,19 +296,19 @@ def test_features_handle_case_ambiguity_codes_and_rare_residues():
 
 
 def test_long_batches_run_in_slices_with_the_same_results(model3):
+    from seqtool import Record
     from seqtool.engine import Engine
     from seqtool.model import load
     from seqtool.plugins import registry
-    from seqtool_protein.chains import Chain
 
     loaded = load(registry().task("protein-ss"), model3)
     model, adapter = loaded.network, loaded.adapter
     sequences = [row["seq"] for row in sample_rows("test.csv")[:6]]
-    examples = [adapter._example(Chain(str(i), s, "test"), labelled=False) for i, s in enumerate(sequences)]
+    examples = [adapter.encode(Record({"id": str(i), "seq": s}, "test"), labelled=False) for i, s in enumerate(sequences)]
 
     def predicted(engine: Engine) -> tuple[int, list[dict]]:
-        runs = list(engine.run(examples))
-        return len(runs), [result for batch, outputs in runs for result in adapter.decode(outputs, batch)]
+        passes = len(list(engine.run(examples)))
+        return passes, [adapter.decode(output, meta) for output, meta in engine.each(examples)]
 
     passes, whole = predicted(Engine(model))
     sliced_passes, sliced = predicted(Engine(model, token_budget=max(map(len, sequences)) * 2))

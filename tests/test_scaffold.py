@@ -39,7 +39,7 @@ def test_scaffolded_plugin_installs_lists_runs_and_passes_its_own_tests(tmp_path
 
     own_tests = subprocess.run(
         [sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider"], cwd=package, capture_output=True, text=True,
-        env={**os.environ, **env},
+        env={**os.environ, **env, "OMP_NUM_THREADS": "1"},
     )
     assert own_tests.returncode == 0, own_tests.stdout[-2000:]
     assert "2 passed" in own_tests.stdout

@@ -7,12 +7,13 @@ from typing import Any, Iterable, Iterator, Mapping, Sequence
 
 import torch
 
-from seqtool import Adapter, Batch, DataError, Example, ModelSpec, Record, SeqtoolError, Vocabulary
-from seqtool_behaviour.events import History, HistoryReader, parse_moment
-from seqtool_behaviour.ranking import FIRST_REAL_ID, Markov, Popularity, RankingMetrics
+from seqtool import Adapter, DataError, Example, MarkovBaseline, ModelSpec, PopularityBaseline, RankingMetrics, Record, Series, Vocabulary, group_series, top_tokens
+from seqtool_behaviour.events import History, Histories, parse_moment, parsed_option
 
 DEFAULT_TOP_K = 20
 DEFAULT_MAX_LENGTH = 200
+#: the vocabulary's ids below this are padding and unknown, never events
+FIRST_REAL_ID = 2
 
 
 def windows(length: int, max_length: int) -> Iterator[tuple[int, int, int]]:
@@ -33,42 +34,51 @@ def windows(length: int, max_length: int) -> Iterator[tuple[int, int, int]]:
 
 
 class BehaviourAdapter(Adapter):
+    group_by = "user"
+    regroup_hint = " (the header, then the rest through `sort -s -t, -k1,1`), or pass --unsorted to group it in memory (roughly 1 KB per event)"
     predicts_last_step = True  # the next event follows each history's last step
     vocabulary: Vocabulary
-    popularity: Popularity
-    markov: Markov
+    popularity: PopularityBaseline
+    markov: MarkovBaseline
 
     def __init__(self, options: Mapping[str, Any]) -> None:
         super().__init__(options)
+        self.histories = Histories(self.options)
+        self.score_from = parsed_option(self.options, "score_from", parse_moment)
+        self.top_k = self.options.get("top_k") or DEFAULT_TOP_K
+        self.max_length = self.options.get("max_length") or DEFAULT_MAX_LENGTH
         self.single_event = 0
         self.unknown_events = 0
 
     def fit(self, records: Sequence[Record]) -> None:
-        reader = HistoryReader(self.options, skip=lambda record, reason: None)  # examples() counts them
-        histories = [h for sessions in reader.read(records) for h in sessions]
+        # grouped as examples() groups them; what cannot be used is left out here, and counted there
+        histories = [h for series in group_series(records, key=self.group_by) for h in self.histories.of(series)]
         self.vocabulary = Vocabulary.build((h.events for h in histories), min_count=self.options.get("min_count") or 1)
         if len(self.vocabulary) <= FIRST_REAL_ID:
             raise DataError(f"{records[0].path}: no event is seen --min-count times; lower --min-count")
         size = len(self.vocabulary)
         sequences = [ids for ids in (self.vocabulary.encode(h.events) for h in histories) if len(ids) > 1]
-        self.popularity = Popularity.fit(sequences, size)
-        self.markov = Markov.fit(sequences, size)
+        self.popularity = PopularityBaseline.fit(sequences, size)
+        self.markov = MarkovBaseline.fit(sequences, size)
 
     def model_spec(self) -> ModelSpec:
         size = len(self.vocabulary)
         return ModelSpec(input="tokens", input_size=size, output="per_step", output_size=size, objective="classify")
 
-    @property
-    def max_length(self) -> int:
-        return self.options.get("max_length") or DEFAULT_MAX_LENGTH
-
     def examples(self, records: Iterable[Record], *, labelled: bool) -> Iterator[Example]:
-        for sessions in HistoryReader(self.options, self.skip).read(records):
-            if labelled:
-                for history in sessions:
-                    yield from self._labelled(history)
-            else:
-                yield self._unlabelled(sessions[-1])  # the next event follows the latest session
+        """The core groups a list in memory and a stream user by user; --unsorted asks for a
+        stream that is not grouped by user to be grouped in memory, so it becomes a list."""
+        if self.options.get("unsorted"):
+            records = list(records)
+        yield from super().examples(records, labelled=labelled)
+
+    def encode(self, series: Series, *, labelled: bool) -> Example | Iterable[Example] | None:
+        sessions = self.histories.of(series, self.skip)
+        if not sessions:
+            return None
+        if not labelled:
+            return self._unlabelled(sessions[-1])  # the next event follows the latest session
+        return (example for history in sessions for example in self._labelled(history))
 
     def _encode(self, events: list[str]) -> list[int]:
         self.unknown_events += sum(event not in self.vocabulary.ids for event in events)
@@ -95,30 +105,21 @@ class BehaviourAdapter(Adapter):
     def _scored_targets(self, history: History) -> torch.Tensor:
         """Which next events count: all, or with --score-from only those at or after that time
         (the earlier ones are the user's history, read as context)."""
-        score_from = self.options.get("score_from")
-        if not score_from:
+        if self.score_from is None:
             return torch.ones(len(history.events) - 1, dtype=torch.bool)
         if not history.times:
             raise DataError(f"{history.source}: --score-from needs event times, and this data has no timestamp column; name one with --time-col")
-        try:
-            cut = parse_moment(score_from)
-        except ValueError as error:
-            raise SeqtoolError(f"--score-from: {error}") from None
-        return torch.tensor([time >= cut for time in history.times[1:]])
+        return torch.tensor([time >= self.score_from for time in history.times[1:]])
 
     def _unlabelled(self, history: History) -> Example:
         return Example(torch.tensor(self._encode(history.events[-self.max_length :])), meta=history.user)
 
-    def decode(self, outputs: torch.Tensor, batch: Batch) -> Iterator[dict[str, Any]]:
-        probabilities = outputs.exp()[:, FIRST_REAL_ID:]
-        top_k = min(self.options.get("top_k") or DEFAULT_TOP_K, probabilities.shape[1])
-        scores, ids = probabilities.topk(top_k, dim=-1)
-        for user, row_scores, row_ids in zip(batch.meta, scores.tolist(), (ids + FIRST_REAL_ID).tolist()):
-            events = self.vocabulary.decode(row_ids)
-            yield {"user": user, "next": [{"event": e, "score": round(s, 6)} for e, s in zip(events, row_scores)]}
+    def decode(self, output: torch.Tensor, meta: str) -> dict[str, Any]:
+        ranked = top_tokens(output, self.vocabulary, self.top_k)
+        return {"user": meta, "next": [{"event": event, "score": round(score, 6)} for event, score in ranked]}
 
     def metrics(self) -> RankingMetrics:
-        return RankingMetrics(self.options.get("top_k") or DEFAULT_TOP_K, self.popularity, self.markov)
+        return RankingMetrics(self.top_k, baselines={"most popular": self.popularity, "markov (1st order)": self.markov})
 
     def report(self) -> list[str]:
         lines = []

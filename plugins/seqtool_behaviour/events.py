@@ -1,8 +1,9 @@
-"""Event logs -> ordered histories: grouping by user, time order, sessions.
+"""A user's event series -> ordered histories: tie order, sessions, and the time and duration
+options that go with them.
 
-No torch here: this is plain parsing, shared by ``fit`` (the whole log in memory) and by
-``evaluate``/``predict``, which stream a log grouped by user one user at a time. The core has
-found the columns: a table record holds ``user``, ``event`` and, when the log has one, ``time``.
+No torch here: this is plain parsing, shared by ``fit`` and by ``encode``. The core has found the
+columns and grouped the records by user in time order (:func:`seqtool.group_series`): a table
+record holds ``user``, ``event`` and, when the log has one, ``time``.
 """
 
 from __future__ import annotations
@@ -11,9 +12,9 @@ import random
 import re
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
-from typing import Any, Callable, Iterable, Iterator, Mapping, Sequence
+from typing import Any, Callable, Mapping, TypeVar
 
-from seqtool import DataError, Record, SeqtoolError, Series, group_series, parse_time
+from seqtool import DataError, Record, SeqtoolError, Series, parse_time
 
 #: a record read by the plain-lines reader: one whole sequence per line, events split on whitespace
 LINE_FIELD = "text"
@@ -21,6 +22,8 @@ LINE_FIELD = "text"
 TIES = ("file", "shuffle")
 _UNITS = {"s": 1, "m": 60, "h": 3600, "d": 86400, "w": 604800}
 _DURATION = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*([smhdw])\s*$")
+
+T = TypeVar("T")
 
 
 @dataclass
@@ -50,6 +53,16 @@ def parse_moment(value: Any) -> datetime:
         raise ValueError(f"cannot read {str(value).strip()!r} as a time; use ISO 8601 (2024-05-01 or 2024-05-01T13:45:00), M/D/YYYY or unix seconds/milliseconds") from None
 
 
+def parsed_option(options: Mapping[str, Any], name: str, parse: Callable[[Any], T]) -> T | None:
+    """Option ``name`` read with ``parse``, None when not given. The command line has checked it
+    already; a value from the Python API or a model file is checked here."""
+    value = options.get(name)
+    try:
+        return parse(value) if value else None
+    except ValueError as error:
+        raise SeqtoolError(f"--{name.replace('_', '-')}: {error}") from None
+
+
 def shuffle_ties(history: History) -> None:
     """Puts each run of equal-time events in a random order seeded by the user id.
 
@@ -67,54 +80,42 @@ def shuffle_ties(history: History) -> None:
             start = end
 
 
-class HistoryReader:
-    """Turns records into :class:`History` objects (grouped and ordered by the core's
-    :func:`seqtool.group_series`), passing the rows it cannot use to ``skip``.
+class Histories:
+    """Turns one user's series into their histories, as --ties and --session-gap ask.
 
-    Events are ordered by time; equal times keep file order (a stable sort), the documented
-    tie-break, unless ``--ties shuffle`` (see :func:`shuffle_ties`). A sequence-per-line record
-    (field ``text``) is one history on its own.
+    The series is in time order, equal times in file order (the documented tie-break) unless
+    ``--ties shuffle`` (see :func:`shuffle_ties`). A sequence-per-line record (field ``text``)
+    comes as a series of its own and is one history.
     """
 
-    def __init__(self, options: Mapping[str, Any], skip: Callable[[Record, str], None]) -> None:
-        self.options = options
-        self.skip = skip
-        gap = options.get("session_gap")
-        try:
-            self.session_gap = parse_duration(gap) if gap else None
-        except ValueError as error:
-            raise SeqtoolError(f"--session-gap: {error}") from None
+    def __init__(self, options: Mapping[str, Any]) -> None:
+        self.session_gap = parsed_option(options, "session_gap", parse_duration)
+        self.shuffle_ties = options.get("ties") == "shuffle"
 
-    def read(self, records: Iterable[Record]) -> Iterator[list[History]]:
-        """Per user, the list of their sessions (one history when no --session-gap is set).
+    def of(self, series: Series, skip: Callable[[Record, str], None] | None = None) -> list[History]:
+        """The user's sessions (one history when no --session-gap is set), none when no event is
+        usable; records with an empty event go to ``skip`` when given."""
+        history = self._history(series, skip)
+        return [] if history is None else self._sessions(history)
 
-        A list of records (training) is grouped in memory in first-seen order. A stream must come
-        grouped by user, so that only one user is held at a time, unless --unsorted asks to
-        group the whole log in memory.
-        """
-        in_memory = isinstance(records, Sequence) or bool(self.options.get("unsorted"))
-        regroup = " (the header, then the rest through `sort -s -t, -k1,1`), or pass --unsorted to group it in memory (roughly 1 KB per event)"
-        for series in group_series(self._usable(records), key="user", stream=not in_memory, regroup=regroup):
-            history = self._history(series)
-            if history is not None:
-                yield self._sessions(history)
-
-    def _usable(self, records: Iterable[Record]) -> Iterator[Record]:
-        for record in records:
-            if record.table and not (_text(record.get("user")) and _text(record.get("event"))):
-                self.skip(record, "with an empty user or event")
-            else:
-                yield record
-
-    def _history(self, series: Series) -> History | None:
+    def _history(self, series: Series, skip: Callable[[Record, str], None] | None) -> History | None:
         first = series.records[0]
         if not first.table:
             if LINE_FIELD not in first:
                 raise DataError(f"{first.where}: behaviour reads an event log (csv, tsv, jsonl) or one sequence of events per line; name the format with --input-format")
             events = first[LINE_FIELD].split()
-            return History(str(first.line), events, first.where) if events else None
-        history = History(series.key, [_text(r["event"]) for r in series.records], first.where, series.times)
-        if series.times and self.options.get("ties") == "shuffle":
+            return History(series.key, events, first.where) if events else None
+        usable: list[int] = []
+        for i, record in enumerate(series.records):
+            if _text(record.get("event")):
+                usable.append(i)
+            elif skip:
+                skip(record, "with an empty event")
+        if not usable:
+            return None
+        times = [series.times[i] for i in usable] if series.times else []
+        history = History(series.key, [_text(series.records[i]["event"]) for i in usable], first.where, times)
+        if times and self.shuffle_ties:
             shuffle_ties(history)
         return history
 

@@ -47,7 +47,7 @@ TASK = Task(
         Column("symbol", ("ticker",), what="symbol", needed="optional"),  # many series in one file
     ],
     options=[
-        # several columns may be named, so --value-col is the plugin's own (seqtool_finance.rows)
+        # several columns may be named, so --value-col is the plugin's own (seqtool.find_value_columns)
         option("--value-col", help="Numeric column(s) to model, comma-separated (found automatically: value, close, adj close, price, volume)."),
         option("--transform", verbs=("train",), type=click.Choice(["auto", "logret", "log1p", "diff", "none"]), help="Make the series stationary: log-returns for prices, log1p for counts and volumes (default auto: log1p for non-negative whole numbers, logret for positive values, else none)."),
         option("--window", verbs=("train",), type=click.IntRange(2), help="Rows of history each forecast sees (default 48)."),

@@ -1,25 +1,31 @@
 """The finance-anomaly adapter: rows -> sliding windows -> LSTM forecast of the next row ->
-forecast error -> smoothed, normalised score -> flag (telemanom)."""
+forecast error -> smoothed, normalised score -> flag (telemanom).
+
+The generic work on the rows (value columns, order, duplicates, gaps, windows per series, bad
+values) is the core's :class:`seqtool.SeriesStepper`; this module adds the domain: stationary
+transforms, scaling, scoring and the threshold.
+"""
 
 from __future__ import annotations
 
 import math
-from typing import Any, Callable, Iterable, Iterator, Mapping, Sequence
+from dataclasses import replace
+from typing import Any, Iterable, Iterator, Mapping, Sequence
 
 import torch
 
-from seqtool import Adapter, Batch, DataError, Engine, Example, ModelSpec, Record, RegressionMetrics, RobustScaler
+from seqtool import Adapter, DataError, Engine, Example, ModelSpec, Record, RegressionMetrics, RobustScaler, SeriesNotes, SeriesStepper, Step, find_value_columns
 from seqtool_finance import transforms
 from seqtool_finance.metrics import AnomalyMetrics
-from seqtool_finance.rows import value_columns
-from seqtool_finance.scored import Scored, StepMeta
+from seqtool_finance.scored import Scored, forecast_error, series_of
 from seqtool_finance.scoring import Calibration, Scorer
-from seqtool_finance.sequencing import Notes, Sequencer
 
 DEFAULT_WINDOW = 48
 DEFAULT_SMOOTHING = 1
 #: the refractory period, in windows: 6 x 48 five-minute rows is a day
 REFRACTORY_WINDOWS = 6
+#: the value columns looked for when --value-col names none
+VALUE_COLUMNS = ("value", "close", "adj close", "price", "volume")
 
 
 class FinanceAdapter(Adapter):
@@ -33,29 +39,33 @@ class FinanceAdapter(Adapter):
     def __init__(self, options: Mapping[str, Any]) -> None:
         super().__init__(options)
         self.window = self.options.get("window") or DEFAULT_WINDOW
-        self.seen = Notes()
+        self.seen = SeriesNotes()
+        #: the stepper of the pass under way: fit's, then each examples call's
+        self.stepper: SeriesStepper | None = None
         self.scorer: Scorer | None = None
         self.plotted: list[Scored] = []
+        if self.options.get("plot"):  # before any input is read
+            from seqtool_finance.plot import require_matplotlib
+
+            require_matplotlib()
 
     # -- state ---------------------------------------------------------------------------------
 
     def fit(self, records: Sequence[Record]) -> None:
-        raw = Sequencer(self._columns_for, [], None, 0, skip=self._skip(counted=False), sort=False)
-        rows = list(raw.rows(records))
-        if not rows:
+        self.stepper = self._stepper(window=0, counted=False)
+        steps = list(self.stepper.steps(self._ordered(records)))
+        if not steps:
             raise DataError(f"{records[0].path}: no usable rows to train on")
-        self.columns = list(raw.columns)
+        self.columns = list(self.stepper.columns)
         given = self.options.get("transform") or "auto"
-        self.transforms = [transforms.choose([r.values[i] for r in rows]) if given == "auto" else given for i in range(len(self.columns))]
-        transformed = Sequencer(self._columns_for, self.transforms, None, 0, skip=self._skip(counted=False), sort=self._sort())
-        values = [step.current for step in transformed.steps(records) if step.current is not None]
-        self.scaler = RobustScaler.fit(list(zip(*values)))
+        self.transforms = [transforms.choose([s.values[i] for s in steps]) if given == "auto" else given for i in range(len(self.columns))]
+        transformed = [values for step in steps if (values := self._transformed(step)) is not None]
+        self.scaler = RobustScaler.fit(list(zip(*transformed)))
         lead = 1 if any(transforms.needs_previous(t) for t in self.transforms) else 0
-        for symbol, count in transformed.counts.items():
+        for symbol, count in self.stepper.counts.items():
             if count < self.window + lead + 2:
-                where = f"series {symbol!r}" if symbol else "the series"
                 raise DataError(
-                    f"{records[0].path}: {where} has {count} rows, too few for a {self.window}-row window "
+                    f"{records[0].path}: {_named(symbol)} has {count} rows, too few for a {self.window}-row window "
                     f"(at least {self.window + lead + 2} needed); give more rows or a smaller --window"
                 )
 
@@ -65,11 +75,9 @@ class FinanceAdapter(Adapter):
 
     def calibrate(self, engine: Engine, examples: Sequence[Example]) -> None:
         """Score the training rows in time order and fix the threshold on them (no labels)."""
-        ordered = sorted(examples, key=lambda e: (e.meta.series, e.meta.position))
         errors: dict[tuple[str, str], list[float]] = {}
-        for batch, outputs in engine.run(ordered):
-            for meta, error in zip(batch.meta, (outputs - batch.target).abs().mean(-1).tolist()):
-                errors.setdefault(meta.series, []).append(error)
+        for output, step in engine.each(sorted(examples, key=lambda e: (e.group, e.meta.position))):
+            errors.setdefault(series_of(step), []).append(forecast_error(output.tolist(), step.features))
         self.calibration = Calibration.fit(
             list(errors.values()),
             self.options.get("smoothing") or DEFAULT_SMOOTHING,
@@ -77,50 +85,75 @@ class FinanceAdapter(Adapter):
             self.options.get("threshold_quantile"),
         )
 
-    # -- records <-> tensors -------------------------------------------------------------------
+    # -- rows -> examples ----------------------------------------------------------------------
 
-    def _columns_for(self, record: Record) -> tuple[str, ...]:
-        return value_columns(record, self.options.get("value_col"), self.columns)
+    def _stepper(self, *, window: int, counted: bool) -> SeriesStepper:
+        """The core's stepper for this task's rows: series by symbol, the value columns of
+        --value-col or found by name, features the scaled transformed values (once fitted).
+        A bad value stops the run unless --on-bad skip leaves the row out; it and the notes are
+        ``counted`` in the examples passes only (they see every row fit saw)."""
+        skip = None
+        if self.options.get("on_bad") == "skip":
+            skip = (lambda record, reason: self.skip(record, f"{reason} (--on-bad skip)")) if counted else (lambda record, reason: None)
+        return SeriesStepper(
+            lambda record: find_value_columns(record, self.options.get("value_col"), VALUE_COLUMNS, trained=self.columns),
+            window=window,
+            features=self._scaled if window else None,
+            key="symbol",
+            skip=skip,
+            bad_fix="fix the row or pass --on-bad skip",
+            order_fix="sort the input by time or pass --sort",
+            notes=self.seen if counted else None,
+        )
 
-    def _skip(self, *, counted: bool) -> Callable[[Record], None] | None:
-        """What a row with a bad value does: stop the run (None), or with --on-bad skip be left
-        out, and counted when ``counted`` (fit's own passes over the rows are not)."""
-        if self.options.get("on_bad") != "skip":
-            return None
-        return (lambda record: self.skip(record, "with a missing, non-numeric or infinite value (--on-bad skip)")) if counted else (lambda record: None)
+    def _ordered(self, records: Iterable[Record]) -> Iterable[Record]:
+        return self.stepper.in_order(records) if self.options.get("sort") else records
 
-    def _sort(self) -> bool:
-        return bool(self.options.get("sort"))
+    def _transformed(self, step: Step) -> list[float] | None:
+        """The row's values made stationary; None while a transform that needs the previous row
+        has none (the series' first row)."""
+        previous = step.previous or (None,) * len(step.values)
+        columns = zip(self.transforms, step.values, previous, self.stepper.columns)
+        values = [transforms.apply(name, value, before, column, step.record.where) for name, value, before, column in columns]
+        return None if None in values else values
+
+    def _scaled(self, step: Step) -> list[float] | None:
+        values = self._transformed(step)
+        return None if values is None else self.scaler.transform(values)
 
     def examples(self, records: Iterable[Record], *, labelled: bool) -> Iterator[Example]:
-        # Before calibration the adapter makes training data: full windows only. A calibrated one
-        # scores: every row gets an example (warm-up rows a placeholder) so every row gets a result.
-        scoring = self.calibration is not None
-        if scoring and self.options.get("plot"):
-            from seqtool_finance.plot import require_matplotlib
+        # The core's loop, with what needs the whole stream around it: --sort reads all of it
+        # first, and a scoring run checks at its end that every series outlived the window. A
+        # per-record encode can do neither: it never learns where the input ends.
+        self.stepper = self._stepper(window=self.window, counted=True)
+        yield from super().examples(self._ordered(records), labelled=labelled)
+        if self.calibration is not None:
+            self._check_long_enough(self.stepper.counts)
 
-            require_matplotlib()
-        sequencer = Sequencer(self._columns_for, self.transforms, self.scaler, self.window, skip=self._skip(counted=True), sort=self._sort(), notes=self.seen)
+    def encode(self, record: Record, *, labelled: bool) -> Example | None:
+        """A row -> the example forecasting it from its series' window. Before calibration the
+        adapter makes training data: full windows only. A calibrated one scores: every row gets an
+        example (a warm-up row a placeholder, not scored), so that every row gets a result."""
+        step = self.stepper.push(record)
+        if step is None:  # a repeated timestamp, or a bad value skipped
+            return None
+        scored = step.window is not None and step.features is not None
+        if not (scored or self.calibration is not None):
+            return None
         features = len(self.columns)
-        placeholder = torch.zeros(1, features)
-        for step in sequencer.steps(records):
-            ready = step.history is not None and step.current is not None
-            if not (ready or scoring):
-                continue
-            target = torch.tensor(step.current, dtype=torch.float32) if ready else torch.zeros(features)
-            inputs = torch.tensor(step.history, dtype=torch.float32) if ready else placeholder
-            meta = StepMeta(step.row, step.position, step.current, ready, sequencer.columns)
-            span = (step.position - self.window, step.position)  # the rows it reads and the row it forecasts
-            yield Example(inputs, target if labelled else None, meta=meta, group=meta.series, span=span)
-        if scoring:
-            self._check_long_enough(sequencer.counts)
+        inputs = torch.tensor(step.window, dtype=torch.float32) if scored else torch.zeros(1, features)
+        target = torch.tensor(step.features, dtype=torch.float32) if scored else torch.zeros(features)
+        # decode needs the row, and its features only when there is a forecast to compare them
+        # with; the window is in the inputs now, and the meta need not keep it alive
+        meta = replace(step, features=step.features if scored else None, window=None)
+        span = (step.position - self.window, step.position)  # the rows it reads and the row it forecasts
+        return Example(inputs, target if labelled else None, meta=meta, group=series_of(step), span=span)
 
-    def _check_long_enough(self, counts: Mapping[str | None, int]) -> None:
+    def _check_long_enough(self, counts: Mapping[str, int]) -> None:
         short = [symbol for symbol, count in counts.items() if count <= self.window]
         if short:
-            where = f"series {short[0]!r}" if short[0] else "the series"
             raise DataError(
-                f"{where} has {counts[short[0]]} rows, no more than the model's {self.window}-row window, so none was scored; "
+                f"{_named(short[0])} has {counts[short[0]]} rows, no more than the model's {self.window}-row window, so none was scored; "
                 "give it more rows or train a model with a smaller --window"
             )
 
@@ -130,24 +163,22 @@ class FinanceAdapter(Adapter):
         quantile = self.options.get("threshold_quantile")
         return self.calibration.quantile(quantile) if quantile is not None else self.calibration.threshold
 
-    def scored(self, outputs: torch.Tensor, batch: Batch) -> Iterator[Scored]:
-        """Score a batch in order; the EWMA of each series carries over to the next batch."""
+    def scored(self, output: torch.Tensor, step: Step) -> Scored:
+        """Score one row; rows come in arrival order, and each series' EWMA carries over."""
         if self.scorer is None:
             refractory = self.options.get("refractory")
             self.scorer = Scorer(self.calibration, self.threshold(), REFRACTORY_WINDOWS * self.window if refractory is None else refractory)
-        for meta, forecast in zip(batch.meta, outputs.tolist()):
-            if not meta.scored:
-                yield Scored(meta, None, None, False)
-            else:
-                error = sum(abs(f - a) for f, a in zip(forecast, meta.actual)) / len(forecast)
-                score, flagged = self.scorer(meta.series, error)
-                yield Scored(meta, error, score, flagged)
+        if step.features is None:
+            return Scored(step, None, None, False)
+        error = forecast_error(output.tolist(), step.features)
+        score, flagged = self.scorer(series_of(step), error)
+        return Scored(step, error, score, flagged)
 
-    def decode(self, outputs: torch.Tensor, batch: Batch) -> Iterator[dict[str, Any]]:
-        for item in self.scored(outputs, batch):
-            if self.options.get("plot"):
-                self.plotted.append(item)
-            yield self.result(item)
+    def decode(self, output: torch.Tensor, meta: Step) -> dict[str, Any]:
+        item = self.scored(output, meta)
+        if self.options.get("plot"):
+            self.plotted.append(item)
+        return self.result(item)
 
     def finish(self) -> None:
         if self.options.get("plot"):
@@ -156,13 +187,13 @@ class FinanceAdapter(Adapter):
             draw(self.plotted, self.options["plot"], self.options.get("labels"), self.columns[0])
 
     def result(self, item: Scored) -> dict[str, Any]:
-        row = item.meta.row
-        record: dict[str, Any] = {} if row.symbol is None else {"symbol": row.symbol}
-        record["timestamp"] = row.stamp
-        if len(row.values) == 1:
-            record["value"] = _plain(row.values[0])
+        step = item.step
+        record: dict[str, Any] = {"symbol": step.series} if "symbol" in step.record else {}
+        record["timestamp"] = str(step.record.get("time", "")).strip()
+        if len(step.values) == 1:
+            record["value"] = _plain(step.values[0])
         else:
-            record.update({column: _plain(v) for column, v in zip(item.meta.columns, row.values)})
+            record.update({column: _plain(v) for column, v in zip(self.stepper.columns, step.values)})
         record["score"] = None if item.score is None else round(item.score, 4)
         record["is_anomaly"] = item.flagged
         return record
@@ -175,7 +206,10 @@ class FinanceAdapter(Adapter):
         return self.seen.lines()
 
 
+def _named(symbol: str) -> str:
+    return f"series {symbol!r}" if symbol else "the series"
+
+
 def _plain(value: float) -> float | int:
     """Whole numbers are written back without a trailing .0, as they came in."""
     return int(value) if value.is_integer() and math.isfinite(value) and abs(value) < 2**53 else value
-

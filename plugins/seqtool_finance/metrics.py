@@ -6,12 +6,11 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import PurePath
-from typing import Any, Callable, Iterator
+from typing import Any, Callable
 
 import torch
 
-from seqtool import DataError
-from seqtool import Batch
+from seqtool import Batch, DataError, Step
 from seqtool_finance import nab
 from seqtool_finance.labels import load_windows, windows_for
 from seqtool_finance.scored import Scored
@@ -24,8 +23,9 @@ class _Series:
 
 
 class AnomalyMetrics:
-    def __init__(self, scored: Callable[[torch.Tensor, Batch], Iterator[Scored]], threshold: float, labels: str | None) -> None:
-        self.score_batch = scored
+    def __init__(self, scored: Callable[[torch.Tensor, Step], Scored], threshold: float, labels: str | None) -> None:
+        """``scored`` scores one row's forecast (the adapter's, which keeps each series' state)."""
+        self.score = scored
         self.threshold = threshold
         self.labels_path = labels
         self.windows = load_windows(labels) if labels else None
@@ -34,9 +34,10 @@ class AnomalyMetrics:
         self.scored = 0
 
     def update(self, outputs: torch.Tensor, batch: Batch) -> None:
-        for item in self.score_batch(outputs, batch):
-            series = self.series.setdefault(item.meta.series, _Series())
-            series.times.append(item.meta.row.time)
+        for output, step in zip(outputs, batch.meta):
+            item = self.score(output, step)
+            series = self.series.setdefault(item.series, _Series())
+            series.times.append(step.time)
             series.flagged.append(item.flagged)
             if item.error is not None:
                 self.absolute += item.error

@@ -29,14 +29,14 @@ def draw(items: Sequence[Scored], path: str, labels: str | None, value_name: str
 
     by_series: dict[tuple[str, str], list[Scored]] = {}
     for item in items:
-        by_series.setdefault(item.meta.series, []).append(item)
+        by_series.setdefault(item.series, []).append(item)
     windows = load_windows(labels) if labels else {}
     figure, axes = plt.subplots(len(by_series) or 1, 1, figsize=(12, 3 * max(len(by_series), 1)), squeeze=False)
     for axis, ((data_file, symbol), series) in zip(axes[:, 0], by_series.items()):
-        times = [s.meta.row.time for s in series]
-        axis.plot(times, [s.meta.row.values[0] for s in series], linewidth=0.7, label=value_name)
+        times = [s.step.time for s in series]
+        axis.plot(times, [s.step.values[0] for s in series], linewidth=0.7, label=value_name)
         flagged = [s for s in series if s.flagged]
-        axis.scatter([s.meta.row.time for s in flagged], [s.meta.row.values[0] for s in flagged], color="red", s=10, zorder=3, label="flagged")
+        axis.scatter([s.step.time for s in flagged], [s.step.values[0] for s in flagged], color="red", s=10, zorder=3, label="flagged")
         for start, end in windows_for(windows, data_file, symbol) or []:
             axis.axvspan(start, end, color="orange", alpha=0.25)
         axis.set_title(symbol or PurePath(data_file).name)

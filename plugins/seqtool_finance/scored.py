@@ -3,31 +3,30 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Sequence
 
-from seqtool_finance.rows import Row
-
-
-@dataclass(frozen=True)
-class StepMeta:
-    """What a row's example carries to decode and the metrics."""
-
-    row: Row
-    position: int
-    #: the row's transformed, scaled values: what the model should have forecast
-    actual: list[float] | None
-    #: False for rows in a series' first ``window`` steps, which have nothing to forecast from
-    scored: bool
-    #: the value columns of this input (--value-col may name others than training's)
-    columns: tuple[str, ...]
-
-    @property
-    def series(self) -> tuple[str, str | None]:
-        return (self.row.path, self.row.symbol)
+from seqtool import Step
 
 
 @dataclass(frozen=True)
 class Scored:
-    meta: StepMeta
+    #: the row (from the core's stepper); its ``features`` are what the model should have
+    #: forecast, None for a row in a series' first window, which has nothing to forecast from
+    step: Step
     error: float | None
     score: float | None
     flagged: bool
+
+    @property
+    def series(self) -> tuple[str, str]:
+        return series_of(self.step)
+
+
+def series_of(step: Step) -> tuple[str, str]:
+    """A row's series: its file and symbol (one symbol in two files is two series)."""
+    return (step.record.path, step.series)
+
+
+def forecast_error(forecast: Sequence[float], actual: Sequence[float]) -> float:
+    """The mean absolute error of a row's forecast, in scaled units."""
+    return sum(abs(f - a) for f, a in zip(forecast, actual)) / len(actual)

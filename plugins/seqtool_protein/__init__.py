@@ -48,7 +48,7 @@ TASK = Task(
         Column("id", ("name", "chain", "pdb_id", "accession"), what="chain id", needed="optional"),
     ],
     options=[
-        # not a Column: which names the states column may have depends on --states (seqtool_protein.chains)
+        # not a Column: which names the states column may have depends on --states (seqtool_protein.adapter)
         option("--ss-col", verbs=("train", "evaluate"), help="Column holding the DSSP states (found automatically: sst3/sst8, ss, secstr...)."),
         option("--states", verbs=("train",), type=click.Choice(["3", "8"]), help="Predict 3 states (H/E/C) or the 8 DSSP states (default 3); 8-state labels are reduced to 3 as H,G,I->H; E,B->E; rest->C."),
         option("--skip-invalid", is_flag=True, default=None, help="Skip chains with letters that are not amino acids (or DSSP states) and count them, instead of stopping."),
@@ -59,8 +59,8 @@ TASK = Task(
         "pretty": "seqtool_protein.writers:PrettyWriter",
     },
     terminal_format="pretty",
-    # "lines" reads FASTA as well as bare sequences, and keeps the blanks of RCSB ss.txt
-    input_format="lines",
+    # stdin and .txt files: FASTA (RCSB ss.txt pairs too) or bare sequences, one per line
+    input_format="fasta",
     examples=[
         "seqtool run protein-ss demo",
         "seqtool run protein-ss train train.csv --valid valid.csv -o ss.model",

@@ -21,20 +21,14 @@ class SecondaryStructureMetrics:
         self.states = states
         self.by_state = ClassificationMetrics(list(alphabet(states)))
         self.to_q3 = torch.tensor(Q8_TO_Q3_INDEX) if states == 8 else torch.arange(len(Q3))
-        self.q3_correct = 0
-        self.q3_count = 0
         self.sov_sum = 0.0
         self.sov_chains = 0
 
     def update(self, outputs: torch.Tensor, batch: Batch) -> None:
         self.by_state.update(outputs, batch)
-        counted = batch.step_mask.cpu()
-        predicted = self.to_q3[outputs.argmax(-1).cpu()]
-        target = self.to_q3[batch.target.cpu()]
-        self.q3_correct += int(((predicted == target) & counted).sum())
-        self.q3_count += int(counted.sum())
-        predicted = predicted.masked_fill(~counted, NOT_SCORED)
-        target = target.masked_fill(~counted, NOT_SCORED)
+        not_counted = ~batch.step_mask.cpu()
+        predicted = self.to_q3[outputs.argmax(-1).cpu()].masked_fill(not_counted, NOT_SCORED)
+        target = self.to_q3[batch.target.cpu()].masked_fill(not_counted, NOT_SCORED)
         for chain, length in enumerate(batch.lengths.tolist()):
             score = sov99(target[chain, :length].tolist(), predicted[chain, :length].tolist())
             if score is not None:
@@ -43,9 +37,12 @@ class SecondaryStructureMetrics:
 
     def compute(self) -> dict[str, Any]:
         by_state = self.by_state.compute()
-        headline = {"accuracy": by_state.pop("accuracy"), "q3": self.q3_correct / self.q3_count if self.q3_count else 0.0}
+        # a residue is a Q3 hit when its predicted and true states reduce to the same one of H/E/C
+        confusion = self.by_state.confusion
+        same_q3 = self.to_q3[:, None] == self.to_q3[None, :]
+        total = int(confusion.sum())
+        headline = {"accuracy": by_state.pop("accuracy"), "q3": int(confusion[same_q3].sum()) / total if total else 0.0}
         if self.states == 8:
             headline["q8"] = headline["accuracy"]
         headline["sov3"] = self.sov_sum / self.sov_chains if self.sov_chains else 0.0
         return {**headline, **by_state}
-

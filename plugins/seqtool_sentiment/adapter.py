@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
-from typing import Any, Iterable, Iterator, Sequence
+from typing import Any, Sequence
 
 import torch
 
-from seqtool import Adapter, Batch, ClassificationMetrics, DataError, Example, LabelSet, ModelSpec, Record, Vocabulary
+from seqtool import Adapter, ClassificationMetrics, DataError, Example, LabelSet, ModelSpec, Record, Vocabulary
 from seqtool_sentiment.embeddings import load_vectors
 from seqtool_sentiment.tokenizer import tokenize
 
@@ -37,30 +37,28 @@ class SentimentAdapter(Adapter):
     def tokens(self, text: str) -> list[str]:
         return tokenize(text, lowercase=not self.options.get("keep_case"))
 
-    def examples(self, records: Iterable[Record], *, labelled: bool) -> Iterator[Example]:
-        for record in records:
-            ids = self.vocabulary.encode(self.tokens(record.get("text") or ""))
-            if not ids:
-                if self.options.get("strict"):
-                    raise DataError(f"{record.where}: empty text; remove the line or drop --strict to skip such records")
-                self.skip(record, "with no text (--strict makes that an error)")
-                continue
-            target = torch.tensor(self.labels.encode(record.get("label"), record.where)) if labelled else None
-            yield Example(torch.tensor(ids), target, meta=record)
+    def encode(self, record: Record, *, labelled: bool) -> Example | None:
+        ids = self.vocabulary.encode(self.tokens(record.get("text") or ""))
+        if not ids:
+            if self.options.get("strict"):
+                raise DataError(f"{record.where}: empty text; remove the line or drop --strict to skip such records")
+            self.skip(record, "with no text (--strict makes that an error)")
+            return None
+        target = torch.tensor(self.labels.encode(record.get("label"), record.where)) if labelled else None
+        return Example(torch.tensor(ids), target, meta=record)
 
-    def decode(self, outputs: torch.Tensor, batch: Batch) -> Iterator[dict[str, Any]]:
-        for record, row in zip(batch.meta, outputs.exp()):
-            best = int(row.argmax())
-            result = {
-                **{k: v for k, v in record.items() if k != "text"},
-                "text": record["text"],
-                "label": self.labels[best],
-                "probability": round(row[best].item(), 6),
-                "probabilities": {label: round(p, 6) for label, p in zip(self.labels.labels, row.tolist())},
-            }
-            if self.options.get("explain"):
-                result["explanation"] = self.explain(record["text"], best)
-            yield result
+    def decode(self, output: torch.Tensor, meta: Record) -> dict[str, Any]:
+        best = int(output.argmax())
+        result = {
+            **{k: v for k, v in meta.items() if k != "text"},
+            "text": meta["text"],
+            "label": self.labels[best],
+            "probability": round(output[best].item(), 6),
+            "probabilities": {label: round(p, 6) for label, p in zip(self.labels.labels, output.tolist())},
+        }
+        if self.options.get("explain"):
+            result["explanation"] = self.explain(meta["text"], best)
+        return result
 
     @torch.no_grad()
     def explain(self, text: str, label: int) -> list[list[Any]]:

@@ -76,7 +76,7 @@ def resolve_columns(
 
     ``given`` holds the column flags' values (by :attr:`Column.option`), ``trained`` the names
     training used; ``found``, when given, receives the names resolved in the first file (what a
-    model remembers). Records of the lines and FASTA readers have fixed fields and pass as they are.
+    model remembers). Records of the lines reader have one fixed field and pass as they are.
     """
     names: dict[str, str | None] | None = None
     path = None

@@ -1,9 +1,9 @@
 """Readers: files or stdin -> a lazy stream of :class:`Record`, each knowing its file and line.
 
-Formats: csv, tsv, jsonl, lines (one text per line, field ``text``) and fasta (fields ``id``,
-``description``, ``sequence``, parsed by Biopython), and any a plugin adds with the
-``register_readers`` hook. ``-`` is stdin. The format comes from ``--input-format``, else from the
-file extension, else the task's default for stdin.
+Formats: csv, tsv, jsonl, lines (one text per line, field ``text``) and fasta (FASTA or bare
+sequences, fields ``id``, ``description``, ``sequence``: :mod:`seqtool.io.fasta`), and any a plugin
+adds with the ``register_readers`` hook. ``-`` is stdin. The format comes from ``--input-format``,
+else from the file extension, else the task's default (for stdin, extension-less and ``.txt`` files).
 
 Plugins' formats are consulted only after the built-ins, and only when a name or extension is not
 built in: :mod:`seqtool.plugins` installs :data:`plugin_readers` (this package never imports the
@@ -13,13 +13,13 @@ plugin machinery), which loads the plugins on its first use.
 from __future__ import annotations
 
 import csv
-import io
 import json
 import sys
 from pathlib import Path
 from typing import Any, BinaryIO, Callable, Iterator, Protocol
 
 from seqtool.errors import DataError, UsageError
+from seqtool.io.fasta import fasta_records
 from seqtool.types import Record
 
 #: A reader: (binary stream, name for messages, encoding) -> records, each knowing its line.
@@ -51,7 +51,7 @@ EXTENSIONS = {
     ".tab": "tsv",
     ".jsonl": "jsonl",
     ".ndjson": "jsonl",
-    ".txt": "lines",
+    ".txt": "lines",  # unless the task reads text another way (see input_format)
     ".fa": "fasta",
     ".fasta": "fasta",
     ".faa": "fasta",
@@ -68,8 +68,8 @@ def input_format(path: str, given: str | None, default: str) -> str:
     suffixes = Path(path).suffixes
     if suffixes and suffixes[-1] == ".gz":
         suffixes = suffixes[:-1]
-    if not suffixes or path == "-":
-        return default
+    if not suffixes or path == "-" or suffixes[-1].lower() == ".txt":
+        return default  # .txt says only that a file is text: the task knows how its text is laid out
     extension = suffixes[-1].lower()
     if extension in EXTENSIONS:
         return EXTENSIONS[extension]
@@ -171,24 +171,7 @@ def _delimited(delimiter: str) -> Callable[[BinaryIO, str, str], Iterator[Record
 
 
 def read_fasta(stream: BinaryIO, name: str, encoding: str) -> Iterator[Record]:
-    from Bio import SeqIO
-
-    text = io.TextIOWrapper(stream, encoding=encoding, newline=None)
-    try:
-        for number, entry in enumerate(SeqIO.parse(text, "fasta"), 1):
-            yield Record(
-                {"id": entry.id, "description": entry.description, "sequence": str(entry.seq)},
-                name,
-                number,
-                unit="record",
-                table=False,
-            )
-    except UnicodeDecodeError:
-        raise DataError(f"{name}: bytes that are not valid {encoding}; name the encoding with --encoding") from None
-    except ValueError as error:  # Biopython's word for a file that is not FASTA
-        raise DataError(f"{name}: not FASTA ({error}); each record starts with a '>id' line") from None
-    finally:
-        text.detach()
+    return fasta_records(_lines(stream, name, encoding), name)
 
 
 READERS: dict[str, Reader] = {

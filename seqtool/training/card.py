@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import json
 import platform
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, fields
 from datetime import datetime, timezone
 from typing import Any
 
@@ -54,6 +54,15 @@ class ModelCard:
     torch_version: str = ""
     python_version: str = field(default_factory=platform.python_version)
     created: str = field(default_factory=lambda: datetime.now(timezone.utc).isoformat(timespec="seconds"))
+
+    @classmethod
+    def from_dict(cls, card: dict[str, Any]) -> "ModelCard":
+        """The card of a model file (the layout :meth:`to_dict` writes; the file's own keys,
+        such as its format version, are left out)."""
+        known = {f.name for f in fields(cls)} - {"seconds", "members"}
+        training = card.get("training", {})
+        members = [MemberCard(**member) for member in training.get("members", [])]
+        return cls(**{k: v for k, v in card.items() if k in known}, seconds=training.get("seconds", 0.0), members=members)
 
     def to_dict(self) -> dict[str, Any]:
         """The JSON layout of the file: members and seconds under ``training``."""

@@ -52,11 +52,12 @@ class RegressionMetrics:
     network earns its cost.
 
     ``scale`` (one number, or one per output) turns errors in scaled units back into the data's
-    own units; ``baselines`` maps a name to a function giving that baseline's outputs for a batch,
-    in the model's (scaled) units, e.g. the last value repeated for a forecaster.
+    own units; ``baselines`` maps a name to a function from one example's inputs (``[T, F]``, its
+    own length) to that baseline's guess, shaped like the model's output for it and in the same
+    (scaled) units: ``lambda inputs: inputs[-1].expand(horizon)`` repeats a forecaster's last value.
     """
 
-    def __init__(self, *, scale: float | Sequence[float] = 1.0, baselines: Mapping[str, Callable[[Batch], torch.Tensor]] = {}) -> None:
+    def __init__(self, *, scale: float | Sequence[float] = 1.0, baselines: Mapping[str, Callable[[torch.Tensor], torch.Tensor]] = {}) -> None:
         self.scale = torch.as_tensor(scale, dtype=torch.float32)
         self.baselines = dict(baselines)
         self.sums = {name: [0.0, 0.0] for name in ("model", *self.baselines)}
@@ -64,7 +65,7 @@ class RegressionMetrics:
 
     def update(self, outputs: torch.Tensor, batch: Batch) -> None:
         target = batch.target.reshape(outputs.shape)
-        guesses = {"model": outputs, **{name: baseline(batch).reshape(outputs.shape) for name, baseline in self.baselines.items()}}
+        guesses = {"model": outputs, **{name: self._guesses(baseline, batch).reshape(outputs.shape) for name, baseline in self.baselines.items()}}
         for name, guess in guesses.items():
             error = (guess - target) * self.scale
             if outputs.dim() == 3:  # per step: only the counted steps
@@ -72,6 +73,11 @@ class RegressionMetrics:
             self.sums[name][0] += error.abs().sum().item()
             self.sums[name][1] += error.pow(2).sum().item()
         self.count += int(target[batch.step_mask].numel() if outputs.dim() == 3 else target.numel())
+
+    @staticmethod
+    def _guesses(baseline: Callable[[torch.Tensor], torch.Tensor], batch: Batch) -> torch.Tensor:
+        """The baseline on each example of the batch, unpadded: a baseline never sees padding."""
+        return torch.stack([baseline(inputs[:length]) for inputs, length in zip(batch.inputs, batch.lengths.tolist())])
 
     def compute(self) -> dict[str, Any]:
         n = max(self.count, 1)

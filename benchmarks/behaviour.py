@@ -99,7 +99,7 @@ def bench_msnbc(args: argparse.Namespace, folder: Path) -> list[str]:
         f"| seqtool behaviour (GRU, {subsample}) | {m['recall@1']:.4f} | {m['recall@5']:.4f} | {m['mrr']:.4f} | {m['count']:,} |",
     ]
     for name, values in base.items():
-        rows.append(f"| {name} (plugin baseline, same train lines) | {values['recall@1']:.4f} | {values['recall@5']:.4f} | {values['mrr']:.4f} | {m['count']:,} |")
+        rows.append(f"| {name} (seqtool baseline, same train lines) | {values['recall@1']:.4f} | {values['recall@5']:.4f} | {values['mrr']:.4f} | {m['count']:,} |")
     ref = MSNBC_SECOND_ORDER_MARKOV
     rows.append(f"| 2nd-order Markov, back-off to 1st (SOURCE.md, all train lines) | {ref['recall@1']:.4f} | {ref['recall@5']:.4f} | {ref['mrr']:.4f} | 737,325 |")
     rows.append("")

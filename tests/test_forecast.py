@@ -16,7 +16,7 @@ from conftest import run_seqtool
 from seqtool.testing import assert_model_roundtrip, run_end_to_end
 from seqtool.types import Batch
 from seqtool_forecast import calendar
-from seqtool_forecast.metrics import ForecastMetrics
+from seqtool_forecast.metrics import ForecastMetrics, Window
 
 START = datetime(2024, 3, 1)
 
@@ -55,12 +55,12 @@ def test_trains_evaluates_and_forecasts_every_series_h_steps_ahead_with_their_ti
 
 
 def test_metrics_follow_their_definitions_on_a_hand_computed_case():
-    # one target, unscaled (centre 0, scale 1), horizon 2, in-sample naive MAE 2
-    metrics = ForecastMetrics(2, [0], [0.0], [1.0], [2.0])
-    inputs = torch.tensor([[[1.0], [4.0]]])  # the window; persistence forecasts 4, 4
-    seasonal = torch.tensor([[3.0], [5.0]])
-    batch = Batch(inputs, torch.tensor([2]), torch.tensor([[5.0, 2.0]]), torch.ones(1, 2, dtype=torch.bool), [("s", None, seasonal)])
-    metrics.update(torch.tensor([[6.0, 2.0]]), batch)
+    # one target, unscaled (centre 0, scale 1), horizon 2, in-sample naive MAE 2; the window ends
+    # at 4, so persistence forecasts 4, 4; targets 5, 2 and model 6, 2 are given as changes from 4
+    metrics = ForecastMetrics(2, [0.0], [1.0], [2.0])
+    window = Window("s", None, torch.tensor([4.0]), torch.tensor([[3.0], [5.0]]))
+    batch = Batch(torch.tensor([[[1.0], [4.0]]]), torch.tensor([2]), torch.tensor([[1.0, -2.0]]), torch.ones(1, 2, dtype=torch.bool), [window])
+    metrics.update(torch.tensor([[2.0, -2.0]]), batch)
     result = metrics.compute()
     model = result["baselines"]["model"]  # errors 1 and 0
     assert model["mae"] == pytest.approx(0.5) and model["rmse"] == pytest.approx(math.sqrt(0.5))

@@ -9,7 +9,7 @@ import torch
 
 from seqtool import Adapter, Example, ModelSpec, Record, RobustScaler, Series, find_column, find_value_columns, group_series, parse_numbers
 from seqtool_forecast import calendar
-from seqtool_forecast.metrics import ForecastMetrics
+from seqtool_forecast.metrics import ForecastMetrics, Window
 
 TARGET_NAMES = ("value", "y", "target", "temperature", "temp", "demand", "load", "close", "price")
 DEFAULT_HORIZON = 1
@@ -69,14 +69,15 @@ class ForecastAdapter(Adapter):
         targets = steps[:, : len(self.targets)]
         ends = range(self.window, len(steps) - self.horizon + 1) if labelled else [len(steps)]
         for end in ends:
-            target = targets[end : end + self.horizon].reshape(-1) if labelled else None
-            meta = (series.key, series.times[end - 1] if series.times else None, self._seasonal_naive(targets, end))
+            # the network forecasts the change from the window's last value: an output of zero is
+            # persistence, the forecast it must beat, so training starts from it instead of from
+            # the series' median (this matters most for series that wander, such as prices)
+            target = (targets[end : end + self.horizon] - targets[end - 1]).reshape(-1) if labelled else None
+            meta = Window(series.key, series.times[end - 1] if series.times else None, targets[end - 1], self._seasonal_naive(targets, end))
             yield Example(steps[end - self.window : end], target, meta=meta, group=series.key, span=(end - self.window, end + self.horizon - 1))
 
     def _seasonal_naive(self, targets: torch.Tensor, end: int) -> torch.Tensor:
-        """The seasonal-naive forecast of the H steps from ``end`` (the value one season before each,
-        from the whole series, since a season may be longer than the window); the last value
-        where the series does not reach back a season."""
+        """The seasonal-naive forecast of the H steps from ``end`` (see :class:`Window`)."""
         earlier = [end + h - self.season for h in range(self.horizon)]
         return torch.stack([targets[i] if 0 <= i < end else targets[end - 1] for i in earlier])
 
@@ -89,19 +90,17 @@ class ForecastAdapter(Adapter):
     def _count_gaps(self, series: Series) -> None:
         self.gaps += sum((b - a).total_seconds() > GAP_FACTOR * self.interval for a, b in zip(series.times, series.times[1:]))
 
-    def decode(self, output: torch.Tensor, meta: tuple[str, Any, torch.Tensor]) -> dict[str, Any]:
-        key, last, _ = meta
-        steps = output.reshape(self.horizon, len(self.targets)).tolist()
+    def decode(self, output: torch.Tensor, window: Window) -> dict[str, Any]:
+        steps = (output.reshape(self.horizon, len(self.targets)) + window.latest).tolist()
         values = [self.scaler.inverse(row + [0.0] * len(self.covariates))[: len(self.targets)] for row in steps]
-        result: dict[str, Any] = {"series": key} if key else {}
-        if last is not None:
-            result["time"] = [t.isoformat() for t in calendar.after(last, self.interval, self.horizon)]
+        result: dict[str, Any] = {"series": window.series} if window.series else {}
+        if window.last_time is not None:
+            result["time"] = [t.isoformat() for t in calendar.after(window.last_time, self.interval, self.horizon)]
         result.update({name: [round(row[i], 4) for row in values] for i, name in enumerate(self.targets)})
         return result
 
     def metrics(self) -> ForecastMetrics:
-        columns = range(len(self.targets))
-        return ForecastMetrics(self.horizon, columns, self.scaler.centre[: len(self.targets)], self.scaler.scale[: len(self.targets)], self.naive_mae)
+        return ForecastMetrics(self.horizon, self.scaler.centre[: len(self.targets)], self.scaler.scale[: len(self.targets)], self.naive_mae)
 
     def report(self) -> list[str]:
         lines = []

@@ -10,6 +10,8 @@ sMAPE is the mean of 2|F - A| / (|A| + |F|), a fraction in [0, 2] (0 when both a
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+from datetime import datetime
 from typing import Any, Sequence
 
 import torch
@@ -17,21 +19,33 @@ import torch
 from seqtool import Batch
 
 
+@dataclass(frozen=True)
+class Window:
+    """What a forecast needs besides its inputs (an example's meta): where it is, and the values
+    the forecast is measured against, scaled, ``[targets]`` and ``[H, targets]``."""
+
+    series: str
+    last_time: datetime | None
+    #: the window's last value of each target: outputs and targets are changes from it
+    latest: torch.Tensor
+    #: the value one season before each forecast step, from the whole series (a season may reach
+    #: further back than the window); the last value where the series does not reach back a season
+    seasonal_naive: torch.Tensor
+
+
 class ForecastMetrics:
     """``centre`` and ``scale`` unscale each target column; ``naive_mae`` is each target's in-sample
-    one-step naive MAE (the MASE denominator); ``columns`` says where each target sits among the
-    input features. The seasonal-naive forecast comes with each example (its meta's third item),
-    because a season may reach further back than the window. Sums only are kept, so evaluating a
-    long file takes flat memory."""
+    one-step naive MAE (the MASE denominator). Each example's meta is its :class:`Window`. Sums
+    only are kept, so evaluating a long file takes flat memory."""
 
     NAMES = ("model", "persistence", "seasonal_naive")
 
-    def __init__(self, horizon: int, columns: Sequence[int], centre: Sequence[float], scale: Sequence[float], naive_mae: Sequence[float]) -> None:
-        self.horizon, self.columns = horizon, list(columns)
+    def __init__(self, horizon: int, centre: Sequence[float], scale: Sequence[float], naive_mae: Sequence[float]) -> None:
+        self.horizon, self.targets = horizon, len(centre)
         self.centre = torch.tensor(centre, dtype=torch.float32)
         self.scale = torch.tensor(scale, dtype=torch.float32)
         self.naive_mae = torch.tensor(naive_mae, dtype=torch.float32)
-        targets = len(self.columns)
+        targets = self.targets
         #: per guess: absolute errors per (step, target), squared errors, sMAPE terms
         self.absolute = {name: torch.zeros(horizon, targets, dtype=torch.float64) for name in self.NAMES}
         self.squared = dict.fromkeys(self.NAMES, 0.0)
@@ -39,13 +53,13 @@ class ForecastMetrics:
         self.windows = 0
 
     def update(self, outputs: torch.Tensor, batch: Batch) -> None:
-        shape = (len(outputs), self.horizon, len(self.columns))
-        actual = self._unscaled(batch.target.reshape(shape))
-        history = [inputs[:length, self.columns] for inputs, length in zip(batch.inputs, batch.lengths.tolist())]
+        shape = (len(outputs), self.horizon, self.targets)
+        latest = torch.stack([window.latest for window in batch.meta]).unsqueeze(1)
+        actual = self._unscaled(batch.target.reshape(shape) + latest)  # targets are changes from it
         guesses = {
-            "model": outputs.reshape(shape),
-            "persistence": torch.stack([h[-1].expand(self.horizon, -1) for h in history]),
-            "seasonal_naive": torch.stack([meta[2] for meta in batch.meta]),
+            "model": outputs.reshape(shape) + latest,
+            "persistence": latest.expand(shape),
+            "seasonal_naive": torch.stack([window.seasonal_naive for window in batch.meta]),
         }
         for name, guess in guesses.items():
             guess = self._unscaled(guess)
@@ -60,7 +74,7 @@ class ForecastMetrics:
         return values * self.scale + self.centre
 
     def compute(self) -> dict[str, Any]:
-        count = self.windows * self.horizon * len(self.columns)
+        count = self.windows * self.horizon * self.targets
         if not count:
             return {"count": 0}
         table = {}
@@ -72,5 +86,5 @@ class ForecastMetrics:
                 "mase": (per_target_mae / self.naive_mae.double().clamp(min=1e-12)).mean().item(),
                 "smape": self.smape[name] / count,
             }
-        per_step = self.absolute["model"].sum(1) / (self.windows * len(self.columns))
+        per_step = self.absolute["model"].sum(1) / (self.windows * self.targets)
         return {**table["model"], "count": count, "baselines": table, "mae_by_step": {f"t+{h + 1}": v for h, v in enumerate(per_step.tolist())}}

@@ -11,10 +11,11 @@ sentences (made here, in a temporary folder; speed only, not accuracy), three wa
 - "shared": each job given its share of the CPUs, ``--threads`` = CPUs available // 2, which is
   what ``SEQTOOL_THREADS`` / ``--threads`` let a user do for jobs they start side by side.
 
-``auto`` only knows this process's CPUs (affinity, cgroup quota) and torchrun's processes, not
-other jobs started separately; where nothing restricts the process (no quota, full affinity)
-it picks the same count as torch's default, and the "before" and "auto" pairs should then take
-the same time. The threads each run used are printed from the model cards.
+``auto`` divides the CPUs this process may use (affinity, cgroup quota) among the seqtool
+processes running a model on this machine (each registers itself while it runs, and a training
+re-checks its share every few seconds), so the "auto" pair should take the threads and the time of
+the "shared" pair. Other seqtool jobs running meanwhile count too: run it on a quiet machine. The
+threads each run used are printed from the model cards (the count set once the data was read).
 
 The pairs are interleaved (the order rotates every repeat) so a busy machine does not favour one
 way, and the median of ``--repeats`` is reported. Each training is one member (``--ensemble 1``)

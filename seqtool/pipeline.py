@@ -23,6 +23,7 @@ from seqtool.errors import DataError, UsageError
 from seqtool.io.readers import input_format as resolve_input_format
 from seqtool.io.readers import read_records
 from seqtool.io.writers import WRITERS, open_output, output_format, writer_for
+from seqtool.jobs import running_model
 from seqtool.model import Model, load
 from seqtool.runtime import apply_threads, requested_threads, threads_for, threads_message
 from seqtool.settings import Settings
@@ -38,6 +39,7 @@ def read(task: Task, path: str, input_format: str | None, encoding: str) -> Iter
     return read_records(path, resolve_input_format(path, input_format, task.input_format), encoding=encoding)
 
 
+@running_model()
 @distributed.in_process_group
 def train(
     task: Task,
@@ -80,6 +82,8 @@ def train(
     if not labelled:
         raise DataError(f"{data}: none of the {len(records)} records gave a usable training example")
     shared_valid = list(adapter.examples(records_of(valid), labelled=True)) if valid else None
+    # again: jobs started with this one have registered while it read the data, and the share counts them
+    threads = apply_threads(threads_for(settings.threads))
     progress.say(threads_message(settings.threads, threads))  # once the data has been read: an error stays one line
 
     def split(seed: int) -> tuple[list[Example], list[Example]]:
@@ -139,6 +143,7 @@ def _say_saved(progress: Progress, output: Path, trained: TrainedMembers, metric
     progress.say(f"saved {output} ({epochs}, {scored} {name} {best:.4f})" if best is not None else f"saved {output} ({epochs})")
 
 
+@running_model()
 def evaluate(
     task: Task,
     model_path: Path,
@@ -168,6 +173,7 @@ def evaluate(
     return report
 
 
+@running_model()
 def predict(
     task: Task,
     model_path: Path,

@@ -4,9 +4,10 @@ torch's default is one intra-op thread per core the machine has, whatever share 
 process may actually use: in a container limited to 2 CPUs on a 64-core host it starts 64, and two
 jobs side by side on 2 cores start 4, which then spin against each other. ``auto`` counts the CPUs
 this process may use (its affinity, capped by a cgroup CPU quota) and divides them among the
-processes sharing them (torchrun's, or a caller's ``processes``). An ``OMP_NUM_THREADS`` set in the
-environment is an explicit choice and ``auto`` keeps it, as torch itself does (note that torchrun
-sets it to 1 for its workers when it is not set).
+seqtool processes running a model on this machine (seqtool.jobs: torchrun's count as their job's),
+and a training follows its share as other jobs start and end (:class:`AutoThreads`). An
+``OMP_NUM_THREADS`` set in the environment is an explicit choice and ``auto`` keeps it, as torch
+itself does (note that torchrun sets it to 1 for its workers when it is not set).
 
 Light at import (no torch): ``apply_threads`` imports torch when it runs.
 """
@@ -15,18 +16,24 @@ from __future__ import annotations
 
 import math
 import os
+import time
 from pathlib import Path
-from typing import Any
+from typing import Any, Callable
+
+from seqtool.jobs import current_sharing, is_registered
 
 __all__ = [
-    "available_cpus", "cgroup_cpu_limit", "parse_cpu_max", "parse_cfs_quota", "local_processes", "omp_threads",
-    "resolve_threads", "requested_threads", "apply_threads", "threads_message",
+    "available_cpus", "cgroup_cpu_limit", "parse_cpu_max", "parse_cfs_quota", "omp_threads", "resolve_threads",
+    "requested_threads", "host_threads", "threads_for", "apply_threads", "threads_message", "AutoThreads",
 ]
 
 CGROUP_ROOT = Path("/sys/fs/cgroup")
 PROC_CGROUP = Path("/proc/self/cgroup")
 #: where cgroup v1 mounts the cpu controller, under the cgroup root
 V1_CPU_DIRS = ("cpu", "cpu,cpuacct", "cpuacct,cpu")
+#: how often a training re-reads its share (seconds): threads change hands within seconds of a job
+#: starting or ending, and in between the loop pays one clock read per batch
+RECHECK_SECONDS = 5.0
 
 
 def parse_cpu_max(text: str) -> float | None:
@@ -107,17 +114,6 @@ def available_cpus(root: Path | str = CGROUP_ROOT, proc_cgroup: Path | str = PRO
     return max(1, cpus)
 
 
-def local_processes() -> int:
-    """The processes torchrun started on this machine (``LOCAL_WORLD_SIZE``, else ``WORLD_SIZE``,
-    as seqtool.training.distributed reads them); 1 outside torchrun."""
-    for name in ("LOCAL_WORLD_SIZE", "WORLD_SIZE"):
-        try:
-            return max(1, int(os.environ[name]))
-        except (KeyError, ValueError):
-            continue
-    return 1
-
-
 def omp_threads() -> int | None:
     """``OMP_NUM_THREADS`` when it is set to a whole number >= 1, else None."""
     try:
@@ -129,8 +125,9 @@ def omp_threads() -> int | None:
 
 def resolve_threads(value: int | str, processes: int = 1) -> int:
     """The torch threads for one process: ``value`` itself when it is a number, else (``auto``)
-    ``OMP_NUM_THREADS`` when set, else the available CPUs divided among ``processes`` (times
-    torchrun's local processes), at least 1."""
+    ``OMP_NUM_THREADS`` when set, else this process's share of the available CPUs
+    (:func:`seqtool.jobs.current_sharing`: the registered seqtool processes, at least ``processes``
+    times torchrun's local processes), at least 1."""
     if isinstance(value, int) and not isinstance(value, bool):
         if value < 1:
             raise ValueError(f"threads must be at least 1, not {value}")
@@ -140,18 +137,33 @@ def resolve_threads(value: int | str, processes: int = 1) -> int:
     omp = omp_threads()
     if omp is not None:
         return omp
-    return max(1, available_cpus() // (max(1, processes) * local_processes()))
+    return current_sharing(processes).threads(available_cpus())
+
+
+_applied: int | None = None  # the intra-op threads apply_threads last left torch with
+_host: int | None = None  # torch's intra-op threads as the host process chose them
+
+
+def host_threads() -> int:
+    """torch's intra-op threads as the host process chose them: what they were before seqtool
+    first set them, or what the host set since (any count seqtool did not leave)."""
+    global _host
+    import torch
+
+    now = torch.get_num_threads()
+    if _host is None or now != _applied:
+        _host = now
+    return _host
 
 
 def threads_for(value: int | str) -> int:
-    """:func:`resolve_threads` for this process as it stands: ``auto`` never raises torch's
-    thread count above what it already is, so a host that chose fewer threads (a benchmark, a
-    notebook, a server calling ``seqtool.train``) keeps its choice; a number is applied as given."""
+    """:func:`resolve_threads` for this process as it stands: ``auto`` never takes more threads
+    than the host process had chosen (:func:`host_threads`), so a host that chose fewer (a
+    benchmark, a notebook, a server calling ``seqtool.train``) keeps its choice, while a training
+    that gave threads up to another job may take them back; a number is applied as given."""
     threads = resolve_threads(value)
     if value == "auto":
-        import torch
-
-        threads = min(threads, torch.get_num_threads())
+        threads = min(threads, host_threads())
     return threads
 
 
@@ -162,7 +174,7 @@ def apply_threads(threads: int) -> int:
     """Set torch's intra-op and inter-op threads; returns the intra-op threads now in effect.
     Inter-op threads can be set once per process, before any parallel work: a later call
     (demo's evaluate after train, say) keeps the first."""
-    global _interop_set
+    global _interop_set, _applied
     import torch
 
     if torch.get_num_threads() != threads:
@@ -173,20 +185,21 @@ def apply_threads(threads: int) -> int:
             torch.set_num_interop_threads(threads)
         except RuntimeError:  # parallel work already started, or someone else set it first
             pass
-    return torch.get_num_threads()
+    _applied = torch.get_num_threads()
+    return _applied
 
 
 def threads_message(value: Any, threads: int, processes: int = 1) -> str:
     """The training log's line: ``using 2 torch threads (auto: 2 CPUs available)``."""
-    cpus, sharing = available_cpus(), max(1, processes) * local_processes()
+    cpus, sharing = available_cpus(), current_sharing(processes).processes
     available = f"{cpus} CPU{'s' if cpus != 1 else ''} available"
     using = f"using {threads} torch thread{'s' if threads != 1 else ''}"
     if value == "auto" and omp_threads() == threads:
         return f"{using} (auto: OMP_NUM_THREADS={threads}; {available})"
     if value == "auto":
-        return f"{using} (auto: {available}{f', shared by {sharing} processes' if sharing > 1 else ''})"
+        return f"{using} (auto: {available}{f', shared by {sharing} seqtool processes' if sharing > 1 else ''})"
     if threads * sharing > cpus:  # asked for explicitly, so done, but worth knowing
-        return f"{using} (threads = {value}, more than the {available}{f' to {sharing} processes' if sharing > 1 else ''})"
+        return f"{using} (threads = {value}, more than the {available}{f' to {sharing} seqtool processes' if sharing > 1 else ''})"
     return f"{using} (threads = {value})"
 
 
@@ -198,3 +211,33 @@ def requested_threads(given: int | str | None = None) -> int | str:
     from seqtool.settings import environment_settings
 
     return environment_settings().get("threads", "auto")
+
+
+class AutoThreads:
+    """Keeps a training's ``auto`` threads at its share while it runs: a job started first gives
+    threads up when a second starts, and takes them back when that one ends.
+
+    :meth:`check` is called once per batch and reads a clock; every ``every`` seconds it reads the
+    registry and, when the share changed, sets torch's threads and says so (``say``, one line).
+    It does nothing for a number or an ``OMP_NUM_THREADS`` (explicit choices are never changed),
+    nor in a process that is not registered, whose share cannot change."""
+
+    def __init__(
+        self, value: int | str, say: Callable[[str], None], *, every: float = RECHECK_SECONDS, clock: Callable[[], float] = time.monotonic
+    ) -> None:
+        self.follows = value == "auto" and omp_threads() is None and is_registered()
+        self.say, self.every, self.clock = say, every, clock
+        self.due = clock() + every
+
+    def check(self) -> None:
+        if self.follows and self.clock() >= self.due:
+            self.due = self.clock() + self.every
+            self.update()
+
+    def update(self) -> None:
+        """Take this process's share now."""
+        import torch
+
+        threads = threads_for("auto")
+        if threads != torch.get_num_threads():
+            self.say(f"now {threads_message('auto', apply_threads(threads))}")

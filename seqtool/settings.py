@@ -175,7 +175,7 @@ class Settings:
     device: str = setting("auto", "runtime", "auto (CUDA when present), cpu, cuda or cuda:N.")
     threads: Threads = setting(
         "auto", "runtime",
-        "Torch threads per process: N, or auto (OMP_NUM_THREADS when set, else the CPUs this process may use after affinity and any cgroup quota, shared among torchrun processes). Also SEQTOOL_THREADS.",
+        "Torch threads per process: N, or auto (OMP_NUM_THREADS when set, else the CPUs this process may use after affinity and any cgroup quota, shared among the seqtool processes running a model on this machine, torchrun's included, and re-shared as they start and end). Also SEQTOOL_THREADS.",
         at_least=1, env="SEQTOOL_THREADS",
     )
 

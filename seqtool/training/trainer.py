@@ -21,6 +21,7 @@ from seqtool.data.batching import bucket_batches, collate
 from seqtool.engine import Engine
 from seqtool.errors import UsageError
 from seqtool.nn.model import SequenceModel
+from seqtool.runtime import AutoThreads
 from seqtool.settings import Settings
 from seqtool.training import distributed
 from seqtool.training.checkpoint import Checkpointer
@@ -93,6 +94,7 @@ class Trainer:
         )
         self.scaler = torch.amp.GradScaler("cuda", enabled=self.amp)
         self.generator = torch.Generator().manual_seed(settings.seed)
+        self.auto_threads = AutoThreads(settings.threads, self.progress.say)  # follows other jobs starting and ending
 
     def fit(self, train: Sequence[Example], valid: Sequence[Example], *, resume: bool = False) -> TrainingResult:
         state = _EarlyStopping(self.mode)
@@ -142,6 +144,7 @@ class Trainer:
                 batch = collate([examples[mine[i]] for i in indices], self.per_step).to(self.device)
                 total += self.step(batch).detach()
                 advance()
+                self.auto_threads.check()
         return total.item() / max(len(batches), 1)
 
     def step(self, batch: Batch) -> torch.Tensor:

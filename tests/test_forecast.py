@@ -96,3 +96,17 @@ def test_gaps_and_short_series_are_reported_not_fatal(tmp_path):
     predicted = run_seqtool("run", "forecast", "predict", "-m", str(model), str(data))
     assert predicted.returncode == 0, predicted.stderr
     assert [json.loads(line)["series"] for line in predicted.stdout.splitlines()] == ["long"]
+
+
+def test_csv_output_has_one_row_per_series_and_step(tmp_path):
+    data = write_hourly(tmp_path / "hourly.csv", 24 * 5, {"north": 10.0, "south": 20.0})
+    model = tmp_path / "f.model"
+    trained = run_seqtool("run", "forecast", "train", str(data), "-o", str(model), "--epochs", "1", "--hidden", "4", "--horizon", "2", "--window", "12")
+    assert trained.returncode == 0, trained.stderr
+    out = tmp_path / "next.csv"
+    predicted = run_seqtool("run", "forecast", "predict", "-m", str(model), str(data), "-o", str(out))
+    assert predicted.returncode == 0, predicted.stderr
+    rows = list(csv.reader(out.open()))
+    last = START + timedelta(hours=24 * 5 - 1)
+    assert rows[0] == ["series", "time", "temp"]
+    assert [(r[0], r[1]) for r in rows[1:]] == [(s, (last + timedelta(hours=h)).isoformat()) for s in ("north", "south") for h in (1, 2)]

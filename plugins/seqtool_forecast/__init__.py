@@ -42,11 +42,14 @@ TASK = Task(
         option("--window", verbs=("train",), type=click.IntRange(2), help="Steps of history per forecast (default from the data's interval: 48 for hourly data, 28 for daily, 104 for weekly, 24 for monthly)."),
     ],
     input_format="csv",
+    # csv and tsv: one row per series and step ahead; jsonl (the default): one record per series
+    writers={"csv": "seqtool_forecast.writers:StepsCsvWriter", "tsv": "seqtool_forecast.writers:StepsTsvWriter"},
     examples=[
         "seqtool run forecast demo",
         "seqtool run forecast train weather.csv -o w.model --target-col temp_max --covariate-col precipitation,wind --horizon 7",
         "seqtool run forecast evaluate -m w.model recent.csv",
         "seqtool run forecast predict -m w.model recent.csv > next_week.jsonl",
+        "seqtool run forecast predict -m w.model recent.csv -o next_week.csv   # one row per series and day",
     ],
 )
 

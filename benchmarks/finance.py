@@ -1,6 +1,7 @@
 """finance-anomaly on NAB realTweets: NAB standard score and window F1, LSTM vs a rolling z-score.
 
     cd /work/main && .venv/bin/python -m benchmarks.finance [--files AAPL,KO] [--skip-check]
+    cd /work/main && .venv/bin/python -m benchmarks.finance --all-files [--files grok,occupancy]
 
 1. Checks the plugin's NAB scorer: from the published raw results of two NAB detectors
    (windowedGaussian, numenta) and their thresholds, it must reproduce NAB's published per-file
@@ -10,6 +11,11 @@
 3. Reports the NAB standard score over the files with each detector's own threshold (no labels
    used) and with one threshold optimised over the files (as NAB does for published detectors),
    plus window-level precision/recall/F1.
+
+With ``--all-files``, instead: each of NAB's 58 files, with the task defaults, trained on its
+first 15% and predicted whole; a file fails when training or predict stops, or when predict does
+not give back the file's rows in their order. It prints what each file's unscored rows were
+noted for, and exits 1 when a file failed. ``--epochs`` shortens training for a quick check.
 
 Needs ../shared/datasets/finance_anomaly (never in CI); skips with a message when it is absent.
 """
@@ -25,7 +31,7 @@ import statistics
 import sys
 import tempfile
 import time
-from collections import deque
+from collections import Counter, deque
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
@@ -106,22 +112,27 @@ def new_peaks(scores: list[float], refractory: int) -> list[float]:
     return out
 
 
-def run_file(symbol: str, spans_of, workdir: Path, settings, task, pipeline) -> FileResult:
-    data = NAB / "data" / "realTweets" / f"Twitter_volume_{symbol}.csv"
+def train_and_predict(data: Path, name: str, workdir: Path, settings, task, pipeline) -> tuple[list[dict], list[dict]]:
+    """Train a model on the file's first 15% (NAB's probationary period), predict the whole file:
+    its rows and predict's."""
     with open(data, newline="") as handle:
         rows = list(csv.DictReader(handle))
     probation = math.floor(0.15 * len(rows))
-    train = workdir / f"{symbol}.train.csv"
+    train = workdir / f"{name}.train.csv"
     with open(train, "w", newline="") as handle:
         out = csv.DictWriter(handle, fieldnames=["timestamp", "value"], lineterminator="\n")
         out.writeheader()
         out.writerows(rows[:probation])
-    model = workdir / f"{symbol}.model"
+    model = workdir / f"{name}.model"
     pipeline.train(task, str(train), None, model, settings, {}, quiet=True)
-    scored = workdir / f"{symbol}.scored.csv"
+    scored = workdir / f"{name}.scored.csv"
     pipeline.predict(task, model, str(data), {}, output=str(scored), quiet=True)
     with open(scored, newline="") as handle:
-        results = list(csv.DictReader(handle))
+        return rows, list(csv.DictReader(handle))
+
+
+def run_file(symbol: str, spans_of, workdir: Path, settings, task, pipeline) -> FileResult:
+    rows, results = train_and_predict(NAB / "data" / "realTweets" / f"Twitter_volume_{symbol}.csv", symbol, workdir, settings, task, pipeline)
     assert len(results) == len(rows), f"{symbol}: {len(results)} results for {len(rows)} rows"
     times = [datetime.fromisoformat(r["timestamp"]) for r in rows]
     zscores = new_peaks(rolling_zscore([float(r["value"]) for r in rows]), REFRACTORY)
@@ -132,6 +143,33 @@ def run_file(symbol: str, spans_of, workdir: Path, settings, task, pipeline) -> 
         {"lstm": new_peaks([float(r["score"]) if r["score"] else math.nan for r in results], REFRACTORY), "zscore": zscores},
         {"lstm": [r["is_anomaly"] == "True" for r in results], "zscore": [z >= ZSCORE_OWN_THRESHOLD for z in zscores]},
     )
+
+
+def check_all_files(names: list[str] | None, settings, task, pipeline) -> int:
+    """``--all-files``: every NAB file (or those whose path contains one of ``names``) trained on
+    its first 15% and predicted whole; a line per file, a summary, and the number that failed."""
+    files = sorted((NAB / "data").glob("*/*.csv"))
+    if names:
+        files = [f for f in files if any(name in str(f.relative_to(NAB / "data")) for name in names)]
+    failed = 0
+    with tempfile.TemporaryDirectory(prefix="seqtool-finance-all-") as folder:
+        for number, data in enumerate(files):
+            name = str(data.relative_to(NAB / "data"))
+            begun = time.perf_counter()
+            try:
+                rows, results = train_and_predict(data, str(number), Path(folder), settings, task, pipeline)
+            except Exception as error:  # any stop is what this mode counts; say which and go on
+                failed += 1
+                print(f"FAILED {name}: {type(error).__name__}: {error}")
+                continue
+            in_order = [r["timestamp"] for r in results] == [r["timestamp"] for r in rows]
+            notes = Counter(r["note"] for r in results if r["note"])
+            noted = ", ".join(f"{count} {note}" for note, count in notes.most_common()) or "none"
+            failed += not in_order
+            status = "ok" if in_order else "FAILED (not the input rows in their order)"
+            print(f"{status} {name}: {len(rows)} rows in, {len(results)} out; not scored: {noted} ({time.perf_counter() - begun:.0f} s)")
+    print(f"\n{len(files)} file(s): {failed} failed; rows out == rows in, in input order, for {len(files) - failed}")
+    return failed
 
 
 def summarise(nab, files: list[FileResult], detector: str) -> dict[str, float]:
@@ -160,8 +198,10 @@ def summarise(nab, files: list[FileResult], detector: str) -> dict[str, float]:
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--files", default=",".join(SYMBOLS), help="comma-separated tickers (default: all 10)")
+    parser.add_argument("--files", help="comma-separated tickers (default: all 10); with --all-files, parts of NAB file paths")
     parser.add_argument("--skip-check", action="store_true", help="skip the NAB scorer check")
+    parser.add_argument("--all-files", action="store_true", help="instead of the benchmark: train on each NAB file's first 15%%, predict it whole, and check that no file fails and every row comes back, in order")
+    parser.add_argument("--epochs", type=int, help="train this many epochs instead of the task's default (a quick check)")
     args = parser.parse_args()
     if located("finance_anomaly") is None:
         return
@@ -173,17 +213,19 @@ def main() -> None:
     from seqtool.settings import Settings
     from seqtool_finance import nab
 
+    task = registry().task("finance-anomaly")
+    settings = Settings().merged(task.defaults).merged({"epochs": args.epochs})  # None: the default
+    if args.all_files:
+        sys.exit(1 if check_all_files(args.files.split(",") if args.files else None, settings, task, pipeline) else 0)
     raw_windows = json.loads((NAB / "labels" / "combined_windows.json").read_text())
     windows = {k: [(parse_time(a, k), parse_time(b, k)) for a, b in v] for k, v in raw_windows.items()}
     started = time.perf_counter()
     if not args.skip_check:
         for line in check_scorer(nab, windows):
             print(line, file=sys.stderr)
-    task = registry().task("finance-anomaly")
-    settings = Settings().merged(task.defaults)
     files = []
     with tempfile.TemporaryDirectory(prefix="seqtool-finance-bench-") as folder:
-        for symbol in args.files.split(","):
+        for symbol in (args.files or ",".join(SYMBOLS)).split(","):
             begun = time.perf_counter()
             result = run_file(symbol, lambda times: nab.window_rows(times, windows[key(symbol)]), Path(folder), settings, task, pipeline)
             files.append(result)

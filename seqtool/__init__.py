@@ -31,7 +31,7 @@ from seqtool.data.columns import Column, find_column  # noqa: E402
 from seqtool.data.fitted import Fitted, LabelSet, RobustScaler  # noqa: E402
 from seqtool.data.numbers import find_value_columns, parse_numbers  # noqa: E402
 from seqtool.data.series import Series, group_series  # noqa: E402
-from seqtool.data.stepping import SeriesNotes, SeriesStepper, Step  # noqa: E402
+from seqtool.data.stepping import SeriesNotes, SeriesStepper, Step, UnusableRow  # noqa: E402
 from seqtool.data.times import parse_time  # noqa: E402
 from seqtool.data.vocabulary import Vocabulary  # noqa: E402
 
@@ -88,6 +88,7 @@ __all__ = [
     "SeriesStepper",
     "Step",
     "Task",
+    "UnusableRow",
     "Vocabulary",
     "find_column",
     "find_value_columns",

@@ -1,5 +1,6 @@
 """finance-anomaly: the NAB scorer and thresholds on hand-made cases, and the real CLI on series
-made here (train, predict, streaming from a pipe, evaluate with labels, bad input)."""
+made here (train, predict, streaming from a pipe, evaluate with labels, bad input, and rows it
+cannot score, each of which still gets its output row)."""
 
 from __future__ import annotations
 
@@ -24,6 +25,8 @@ from seqtool_finance.scoring import Calibration, Scorer, dynamic_threshold
 TINY = ("--epochs", "2", "--hidden", "16", "--window", "16", "-q")
 START = datetime(2024, 3, 1)
 SPIKE_ROW = 260
+#: the rows of a series the model (log-returns, a 16-row window) cannot score yet
+WARM_UP = 17
 
 
 def stamp(i: int) -> str:
@@ -70,6 +73,13 @@ def model(data: Path) -> Path:
 
 def read_rows(text: str) -> list[dict[str, str]]:
     return list(csv.DictReader(io.StringIO(text)))
+
+
+def predicted(model: Path, data: Path, *options: str) -> tuple[list[dict[str, str]], str]:
+    """predict's rows and its stderr (not quiet: the counts by note are there)."""
+    result = run_seqtool("run", "finance-anomaly", "predict", "-m", str(model), str(data), *options)
+    assert result.returncode == 0, result.stderr
+    return read_rows(result.stdout), result.stderr
 
 
 # -- the NAB scorer and the threshold, on cases worked out by hand ------------------------------
@@ -139,11 +149,12 @@ def test_predict_scores_every_row_and_flags_the_spike(model: Path, data: Path):
     assert result.returncode == 0, result.stderr
     rows = read_rows(result.stdout)
     assert len(rows) == 400
-    assert list(rows[0]) == ["timestamp", "value", "score", "is_anomaly"]
+    assert list(rows[0]) == ["timestamp", "value", "score", "is_anomaly", "note"]
     # log-returns need one previous row, then the window must fill: 17 rows without a score
-    assert all(r["score"] == "" for r in rows[:17]) and all(r["score"] != "" for r in rows[17:])
-    scores = [float(r["score"]) for r in rows[17:]]
-    assert max(range(len(scores)), key=scores.__getitem__) + 17 in (SPIKE_ROW, SPIKE_ROW + 1)
+    assert all(r["score"] == "" and r["note"] == "in the first window" for r in rows[:WARM_UP])
+    assert all(r["score"] != "" and r["note"] == "" for r in rows[WARM_UP:])
+    scores = [float(r["score"]) for r in rows[WARM_UP:]]
+    assert max(range(len(scores)), key=scores.__getitem__) + WARM_UP in (SPIKE_ROW, SPIKE_ROW + 1)
     assert rows[SPIKE_ROW]["is_anomaly"] == "True"
     assert rows[SPIKE_ROW]["value"] == f"{series(400, seed=2, spike_at=SPIKE_ROW)[SPIKE_ROW]:g}"
 
@@ -190,7 +201,7 @@ def test_streaming_predict_scores_rows_while_the_pipe_stays_open(model: Path):
             process.stdin.write(f"{stamp(i)},{value}\n")
         process.stdin.flush()
         lines = [process.stdout.readline() for _ in range(31)]  # header + 30 rows, stdin still open
-        assert lines[0].strip() == "timestamp,value,score,is_anomaly"
+        assert lines[0].strip() == "timestamp,value,score,is_anomaly,note"
         assert lines[-1].startswith(stamp(29)) and lines[-1].split(",")[2] != ""
         process.stdin.write(f"{stamp(30)},{values[-1]}\n")
         process.stdin.flush()
@@ -211,11 +222,11 @@ def test_many_series_in_one_file_by_symbol(model: Path, tmp_path: Path):
     assert len(out) == 240 and {r["symbol"] for r in out} == {"AAA", "BBB"}
     for symbol in ("AAA", "BBB"):
         mine = [r for r in out if r["symbol"] == symbol]
-        assert [r["score"] is None for r in mine] == [True] * 17 + [False] * 103
+        assert [r["score"] is None for r in mine] == [True] * WARM_UP + [False] * (120 - WARM_UP)
         assert [r["timestamp"] for r in mine] == [stamp(i) for i in range(120)]
 
 
-def test_bad_rows_stop_with_the_line_unless_skipped_sorted_or_deduplicated(model: Path, tmp_path: Path):
+def test_a_bad_value_stops_with_the_line_unless_skipped_and_then_gets_its_row_with_a_note(model: Path, tmp_path: Path):
     rows = [[stamp(i), v] for i, v in enumerate(series(40, seed=6))]
     nan = write_csv(tmp_path / "nan.csv", ["timestamp", "close"], [r if i != 20 else [r[0], "nan"] for i, r in enumerate(rows)])
     failed = run_seqtool("run", "finance-anomaly", "predict", "-m", str(model), str(nan))
@@ -227,15 +238,70 @@ def test_bad_rows_stop_with_the_line_unless_skipped_sorted_or_deduplicated(model
     messy[10], messy[11] = messy[11], messy[10]
     messy.insert(30, list(messy[29]))
     data = write_csv(tmp_path / "messy.csv", ["timestamp", "close"], messy)
-    unsorted = run_seqtool("run", "finance-anomaly", "predict", "-m", str(model), str(data), "--on-bad", "skip")
-    assert unsorted.returncode == 1
-    assert f"{data}:13:" in unsorted.stderr and "--sort" in unsorted.stderr
-    fixed = run_seqtool("run", "finance-anomaly", "predict", "-m", str(model), str(data), "--on-bad", "skip", "--sort")
-    assert fixed.returncode == 0, fixed.stderr
-    out = read_rows(fixed.stdout)
-    assert [r["timestamp"] for r in out] == [stamp(i) for i in range(40) if i not in (20, 25)]
-    assert "skipped 2 record(s) with a missing, non-numeric or infinite value" in fixed.stderr
-    assert "dropped 1 row(s) repeating the previous timestamp" in fixed.stderr
+    out, stderr = predicted(model, data, "--on-bad", "skip")
+    assert [r["timestamp"] for r in out] == [r[0] for r in messy]
+    notes = {i: r["note"] for i, r in enumerate(out) if r["note"] not in ("", "in the first window")}
+    bad = "missing or not a finite number"
+    assert notes == {11: "earlier than the previous row", 20: bad, 25: bad, 30: "repeats the previous timestamp"}
+    assert [out[20]["value"], out[25]["value"]] == ["nan", "n/a"] and out[20]["score"] == out[25]["score"] == ""
+    assert f"skipped 2 record(s) from scoring: {bad}" in stderr
+
+    # --sort puts the late row in its place: it is then scored like any other
+    out, _ = predicted(model, data, "--on-bad", "skip", "--sort")
+    assert [r["timestamp"] for r in out] == [stamp(i) for i in range(40) for _ in range(2 if i == 29 else 1)]
+    assert sorted(r["note"] for r in out if r["note"] not in ("", "in the first window")) == [bad, bad, "repeats the previous timestamp"]
+
+
+def test_repeated_timestamps_each_get_their_row_with_a_note(model: Path, tmp_path: Path):
+    values = series(60, seed=11)
+    rows = [[stamp(i), v] for i, v in enumerate(values)]
+    rows[30:30] = [[stamp(29), round(values[29] + 1, 3)], [stamp(29), round(values[29] - 1, 3)]]
+    rows.insert(50, [stamp(47), values[47]])
+    data = write_csv(tmp_path / "repeats.csv", ["timestamp", "close"], rows)
+    out, stderr = predicted(model, data)
+    assert [(r["timestamp"], float(r["value"])) for r in out] == [(t, v) for t, v in rows]
+    repeated = [i for i, r in enumerate(out) if r["note"] == "repeats the previous timestamp"]
+    assert repeated == [30, 31, 50] and all(out[i]["score"] == "" and out[i]["is_anomaly"] == "False" for i in repeated)
+    assert out[32]["score"] != "" and out[51]["score"] != ""  # the series goes on from the row first given that time
+    assert "skipped 3 record(s) from scoring: repeats the previous timestamp" in stderr
+    assert f"skipped {WARM_UP} record(s) from scoring: in the first window" in stderr
+
+
+def test_a_zero_after_all_positive_training_rows_gets_its_row_with_a_note(model: Path, tmp_path: Path):
+    values = series(60, seed=12)
+    values[40] = 0  # the model was trained on positive prices, so it forecasts log-returns
+    data = write_csv(tmp_path / "zero.csv", ["timestamp", "close"], [[stamp(i), v] for i, v in enumerate(values)])
+    out, stderr = predicted(model, data)
+    assert [r["timestamp"] for r in out] == [stamp(i) for i in range(60)]
+    note = "close outside log-returns' domain (values above 0)"
+    assert (out[40]["value"], out[40]["score"], out[40]["note"]) == ("0", "", note)
+    assert all(r["score"] != "" for r in out[41:])  # the next row's return is taken from row 39, the last usable one
+    assert f"skipped 1 record(s) from scoring: {note}" in stderr
+
+
+def test_an_hour_repeated_out_of_order_is_noted_in_arrival_order(model: Path, tmp_path: Path):
+    values = series(80, seed=13)
+    rows = [[stamp(i), v] for i, v in enumerate(values)]
+    # after row 51, rows 40-51 (an hour of 5-minute rows) come again, as from a clock set back
+    rows[52:52] = [[stamp(i), round(values[i] + 0.5, 3)] for i in range(40, 52)]
+    data = write_csv(tmp_path / "hour.csv", ["timestamp", "close"], rows)
+    out, stderr = predicted(model, data)
+    assert [(r["timestamp"], float(r["value"])) for r in out] == [(t, v) for t, v in rows]
+    assert [r["note"] for r in out[52:64]] == ["earlier than the previous row"] * 11 + ["repeats the previous timestamp"]
+    assert all(r["score"] == "" for r in out[52:64]) and all(r["score"] != "" and r["note"] == "" for r in out[64:])
+    assert "skipped 11 record(s) from scoring: earlier than the previous row" in stderr
+    assert "skipped 1 record(s) from scoring: repeats the previous timestamp" in stderr
+
+
+def test_training_leaves_rows_it_cannot_place_out_of_its_windows_and_says_so(tmp_path: Path):
+    rows = [[stamp(i), v] for i, v in enumerate(series(120, seed=14))]
+    rows.insert(60, list(rows[59]))
+    rows[80], rows[81] = rows[81], rows[80]
+    data = write_csv(tmp_path / "messy_train.csv", ["timestamp", "close"], rows)
+    result = run_seqtool("run", "finance-anomaly", "train", str(data), "-o", str(tmp_path / "m.model"), *TINY[:-1])
+    assert result.returncode == 0, result.stderr
+    assert "skipped 1 record(s) from the training windows: repeats the previous timestamp" in result.stderr
+    assert "skipped 1 record(s) from the training windows: earlier than the previous row" in result.stderr
 
 
 def test_a_series_shorter_than_the_window_is_a_clear_error(model: Path, tmp_path: Path):

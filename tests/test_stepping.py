@@ -1,5 +1,6 @@
-"""seqtool.data.stepping: numeric rows of many series -> steps, on a stream: order checked,
-repeated times dropped, gaps noted, bad values stopped or skipped, the last N rows per series."""
+"""seqtool.data.stepping: numeric rows of many series -> steps, on a stream: one step per row,
+order checked, rows that cannot follow their series (repeated or late times, bad or unusable
+values) noted and left out of it, gaps noted, the last N rows per series."""
 
 from __future__ import annotations
 
@@ -7,8 +8,9 @@ from datetime import datetime, timedelta
 
 import pytest
 
-from seqtool import DataError, Record, SeriesNotes, SeriesStepper
+from seqtool import DataError, Record, SeriesNotes, SeriesStepper, UnusableRow
 from seqtool.data.numbers import BadNumber
+from seqtool.data.stepping import BAD_VALUE, EARLIER, REPEATED
 
 START = datetime(2024, 1, 1)
 
@@ -75,17 +77,22 @@ def test_other_series_may_go_back_in_time():
     assert len(list(stepper.steps(rows((5, 1, "A"), (1, 1, "B"))))) == 2
 
 
-def test_a_repeated_time_is_dropped_keeping_the_first_and_noted_across_steppers():
-    notes = SeriesNotes()
-    first = SeriesStepper(["value"], window=1, notes=notes)
-    steps = list(first.steps(rows((0, 1), (1, 2), (1, 99), (2, 3))))
-    assert [s.values[0] for s in steps] == [1, 2, 3]
-    assert steps[2].window == [[2.0]] and steps[2].position == 2
-    assert first.counts == {"": 3}
-    list(SeriesStepper(["value"], notes=notes).steps(rows((0, 1), (0, 1))))
-    assert notes.lines() == [
-        "dropped 2 row(s) repeating the previous timestamp of their series (first: in.csv:4); the first row of each timestamp is kept"
-    ]
+def test_a_repeated_time_is_noted_and_left_out_keeping_the_first():
+    stepper = SeriesStepper(["value"], window=1)
+    steps = list(stepper.steps(rows((0, 1), (1, 2), (1, 99), (2, 3))))
+    assert [(s.values[0], s.note) for s in steps] == [(1, None), (2, None), (99, REPEATED), (3, None)]
+    assert steps[2].window is None and steps[2].position == 2  # the position the next row takes
+    assert steps[3].window == [[2.0]] and steps[3].previous == (2.0,) and steps[3].position == 2
+    assert stepper.counts == {"": 3}
+
+
+def test_a_late_row_may_be_noted_and_leaves_its_series_as_it_was():
+    stepper = SeriesStepper(["value"], window=2, out_of_order="note")
+    # a clock set back: minutes 0-3, then 1-3 again, then on from 4
+    steps = list(stepper.steps(rows((0, 1), (1, 2), (2, 3), (3, 4), (1, 20), (2, 30), (3, 40), (4, 5))))
+    assert [s.note for s in steps] == [None, None, None, None, EARLIER, EARLIER, REPEATED, None]
+    assert steps[-1].window == [[3.0], [4.0]] and steps[-1].previous == (4.0,) and steps[-1].position == 4
+    assert stepper.counts == {"": 5}
 
 
 def test_gaps_are_noted_against_the_usual_interval_once_it_is_learnt():
@@ -94,6 +101,10 @@ def test_gaps_are_noted_against_the_usual_interval_once_it_is_learnt():
     list(stepper.steps(rows(*((m, 1) for m in minutes))))
     assert stepper.notes.gaps == 2 and stepper.notes.longest_gap == timedelta(minutes=10)
     assert stepper.notes.lines() == ["2 gap(s) longer than 3x the usual step (longest 0:10:00); rows either side are treated as consecutive"]
+    shared = SeriesNotes()
+    for _ in range(2):  # the training and validation files of one run, say
+        list(SeriesStepper(["value"], notes=shared).steps(rows(*((m, 1) for m in minutes))))
+    assert shared.gaps == 4
     steady = SeriesStepper(["value"])
     list(steady.steps(rows(*((m * 2 + (m == 30), 1) for m in range(40)))))  # one 3-minute step among 2-minute ones
     assert steady.notes.lines() == []
@@ -105,13 +116,27 @@ def test_a_bad_value_stops_the_run_with_its_line_and_the_fix():
         list(stepper.steps(rows((0, 1), (1, "n/a"))))
 
 
-def test_with_skip_a_bad_row_is_left_out_as_if_it_were_not_there():
-    skipped = []
-    stepper = SeriesStepper(["value"], window=1, skip=lambda record, reason: skipped.append((record.line, reason)))
+def test_a_bad_row_may_be_noted_and_left_out_as_if_it_were_not_there():
+    stepper = SeriesStepper(["value"], window=1, bad="note")
     steps = list(stepper.steps(rows((0, 1), (1, "nan"), (2, 3))))
-    assert skipped == [(3, "with a missing, non-numeric or infinite value")]
-    assert [s.values[0] for s in steps] == [1, 3] and steps[1].previous == (1.0,) and steps[1].position == 1
+    assert [(s.values, s.note) for s in steps] == [((1.0,), None), ((), BAD_VALUE), ((3.0,), None)]
+    assert steps[1].time == START + timedelta(minutes=1) and steps[1].record.line == 3
+    assert steps[2].previous == (1.0,) and steps[2].position == 1 and steps[2].window == [[1.0]]
     assert stepper.counts == {"": 2}
+
+
+def test_a_value_the_features_cannot_take_is_noted_and_the_series_goes_on_from_the_last_usable_row():
+    def log_return(step):
+        if step.values[0] <= 0:
+            raise UnusableRow("value outside log-returns' domain")
+        return None if step.previous is None else [step.values[0] / step.previous[0]]
+
+    stepper = SeriesStepper(["value"], window=1, features=log_return)
+    steps = list(stepper.steps(rows((0, 0), (1, 2), (2, 0), (3, 4), (4, 8))))
+    assert [s.note for s in steps] == ["value outside log-returns' domain", None, "value outside log-returns' domain", None, None]
+    assert steps[3].previous == (2.0,) and steps[3].features == [2.0] and steps[3].window is None
+    assert steps[4].window == [[2.0]]
+    assert stepper.counts == {"": 3}
 
 
 def test_value_columns_are_found_in_the_first_record_only():
@@ -134,7 +159,7 @@ def test_in_order_sorts_each_series_by_time_keeping_equal_times_in_input_order()
     )]
     ordered = stepper.in_order(records)
     assert [(r["symbol"], r["value"]) for r in ordered] == [("A", 5), ("A", 2), ("A", 4), ("B", 3), ("B", 1)]
-    assert [s.values[0] for s in stepper.steps(ordered)] == [5, 2, 3, 1]  # the repeated time's first row kept
+    assert [s.values[0] for s in stepper.steps(ordered) if s.note is None] == [5, 2, 3, 1]  # the repeated time's first row kept
 
 
 def test_steps_stream_one_record_in_one_step_out():

@@ -1,16 +1,22 @@
 """The finance-anomaly adapter: rows -> sliding windows -> LSTM forecast of the next row ->
 forecast error -> smoothed, normalised score -> flag (telemanom).
 
-The generic work on the rows (value columns, order, duplicates, gaps, windows per series, bad
+The generic work on the rows (value columns, order, repeated times, gaps, windows per series, bad
 values) is the core's :class:`seqtool.SeriesStepper`; this module adds the domain: stationary
 transforms, scaling, scoring and the threshold.
+
+``predict`` answers every input row, in input order: a detector on a live feed must go on
+whatever the feed does after training. A row it cannot score (in its series' first window, a
+repeated or late timestamp, a value its transform cannot take, a bad value with ``--on-bad
+skip``) gets an empty score and a ``note`` saying why, and is counted by note on stderr.
+Training leaves such rows out of its windows, and counts them too.
 """
 
 from __future__ import annotations
 
 import math
 from dataclasses import replace
-from typing import Any, Iterable, Iterator, Mapping, Sequence
+from typing import Any, Callable, Iterable, Iterator, Mapping, Sequence
 
 import torch
 
@@ -26,6 +32,8 @@ DEFAULT_SMOOTHING = 1
 REFRACTORY_WINDOWS = 6
 #: the value columns looked for when --value-col names none
 VALUE_COLUMNS = ("value", "close", "adj close", "price", "volume")
+#: the note of a row with too little history before it to be forecast
+FIRST_WINDOW = "in the first window"
 
 
 class FinanceAdapter(Adapter):
@@ -52,14 +60,20 @@ class FinanceAdapter(Adapter):
     # -- state ---------------------------------------------------------------------------------
 
     def fit(self, records: Sequence[Record]) -> None:
-        self.stepper = self._stepper(window=0, counted=False)
-        steps = list(self.stepper.steps(self._ordered(records)))
+        self.stepper = self._stepper()
+        ordered = self._ordered(records)
+        steps = [step for step in self.stepper.steps(ordered) if step.note is None]
         if not steps:
             raise DataError(f"{records[0].path}: no usable rows to train on")
         self.columns = list(self.stepper.columns)
         given = self.options.get("transform") or "auto"
         self.transforms = [transforms.choose([s.values[i] for s in steps]) if given == "auto" else given for i in range(len(self.columns))]
-        transformed = [values for step in steps if (values := self._transformed(step)) is not None]
+        # again through the transforms, which leave out the rows they cannot take, as the
+        # examples passes will: the scaler sees exactly the rows that make the windows
+        self.stepper = self._stepper(features=self._transformed)
+        transformed = [step.features for step in self.stepper.steps(ordered) if step.features is not None]
+        if not transformed:
+            raise DataError(f"{records[0].path}: no row can be transformed with --transform {given}; choose another")
         self.scaler = RobustScaler.fit(list(zip(*transformed)))
         lead = 1 if any(transforms.needs_previous(t) for t in self.transforms) else 0
         for symbol, count in self.stepper.counts.items():
@@ -87,23 +101,20 @@ class FinanceAdapter(Adapter):
 
     # -- rows -> examples ----------------------------------------------------------------------
 
-    def _stepper(self, *, window: int, counted: bool) -> SeriesStepper:
+    def _stepper(self, *, window: int = 0, features: Callable[[Step], list[float] | None] | None = None, notes: SeriesNotes | None = None) -> SeriesStepper:
         """The core's stepper for this task's rows: series by symbol, the value columns of
-        --value-col or found by name, features the scaled transformed values (once fitted).
-        A bad value stops the run unless --on-bad skip leaves the row out; it and the notes are
-        ``counted`` in the examples passes only (they see every row fit saw)."""
-        skip = None
-        if self.options.get("on_bad") == "skip":
-            skip = (lambda record, reason: self.skip(record, f"{reason} (--on-bad skip)")) if counted else (lambda record, reason: None)
+        --value-col or found by name. A bad value stops the run unless --on-bad skip notes it;
+        a late row is noted, never an error (a live feed does not wait: --sort is there for
+        files). Gaps go to ``notes`` in the examples passes only (they see every row fit saw)."""
         return SeriesStepper(
             lambda record: find_value_columns(record, self.options.get("value_col"), VALUE_COLUMNS, trained=self.columns),
             window=window,
-            features=self._scaled if window else None,
+            features=features,
             key="symbol",
-            skip=skip,
+            bad="note" if self.options.get("on_bad") == "skip" else "error",
+            out_of_order="note",
             bad_fix="fix the row or pass --on-bad skip",
-            order_fix="sort the input by time or pass --sort",
-            notes=self.seen if counted else None,
+            notes=notes,
         )
 
     def _ordered(self, records: Iterable[Record]) -> Iterable[Record]:
@@ -111,10 +122,11 @@ class FinanceAdapter(Adapter):
 
     def _transformed(self, step: Step) -> list[float] | None:
         """The row's values made stationary; None while a transform that needs the previous row
-        has none (the series' first row)."""
+        has none (the series' first row). A value outside its transform's domain raises
+        :class:`seqtool.UnusableRow`: the stepper notes the row and leaves it out."""
         previous = step.previous or (None,) * len(step.values)
         columns = zip(self.transforms, step.values, previous, self.stepper.columns)
-        values = [transforms.apply(name, value, before, column, step.record.where) for name, value, before, column in columns]
+        values = [transforms.apply(name, value, before, column) for name, value, before, column in columns]
         return None if None in values else values
 
     def _scaled(self, step: Step) -> list[float] | None:
@@ -125,21 +137,27 @@ class FinanceAdapter(Adapter):
         # The core's loop, with what needs the whole stream around it: --sort reads all of it
         # first, and a scoring run checks at its end that every series outlived the window. A
         # per-record encode can do neither: it never learns where the input ends.
-        self.stepper = self._stepper(window=self.window, counted=True)
+        self.stepper = self._stepper(window=self.window, features=self._scaled, notes=self.seen)
         yield from super().examples(self._ordered(records), labelled=labelled)
         if self.calibration is not None:
             self._check_long_enough(self.stepper.counts)
 
     def encode(self, record: Record, *, labelled: bool) -> Example | None:
         """A row -> the example forecasting it from its series' window. Before calibration the
-        adapter makes training data: full windows only. A calibrated one scores: every row gets an
-        example (a warm-up row a placeholder, not scored), so that every row gets a result."""
+        adapter makes training data: rows with a full window only, noted rows left out and
+        counted. A calibrated one scores: every row gets an example, a row it cannot score a
+        placeholder that decodes to an empty score and the note, so that every row gets a result."""
         step = self.stepper.push(record)
-        if step is None:  # a repeated timestamp, or a bad value skipped
-            return None
-        scored = step.window is not None and step.features is not None
-        if not (scored or self.calibration is not None):
-            return None
+        training = self.calibration is None
+        if step.note is None and (step.window is None or step.features is None):
+            if training:
+                return None  # not a training target, only history for the rows after it
+            step.note = FIRST_WINDOW
+        if step.note is not None:
+            self.skip(record, f"from the training windows: {step.note}" if training else f"from scoring: {step.note}")
+            if training:
+                return None
+        scored = step.note is None
         features = len(self.columns)
         inputs = torch.tensor(step.window, dtype=torch.float32) if scored else torch.zeros(1, features)
         target = torch.tensor(step.features, dtype=torch.float32) if scored else torch.zeros(features)
@@ -190,12 +208,16 @@ class FinanceAdapter(Adapter):
         step = item.step
         record: dict[str, Any] = {"symbol": step.series} if "symbol" in step.record else {}
         record["timestamp"] = str(step.record.get("time", "")).strip()
-        if len(step.values) == 1:
-            record["value"] = _plain(step.values[0])
+        columns = self.stepper.columns
+        # a value that could not be read is written back as it came
+        values = [_plain(v) for v in step.values] if step.values else [str(step.record.get(c, "")).strip() for c in columns]
+        if len(columns) == 1:
+            record["value"] = values[0]
         else:
-            record.update({column: _plain(v) for column, v in zip(self.stepper.columns, step.values)})
+            record.update(zip(columns, values))
         record["score"] = None if item.score is None else round(item.score, 4)
         record["is_anomaly"] = item.flagged
+        record["note"] = step.note
         return record
 
     def metrics(self) -> AnomalyMetrics | RegressionMetrics:

@@ -29,10 +29,12 @@ def draw(items: Sequence[Scored], path: str, labels: str | None, value_name: str
 
     by_series: dict[tuple[str, str], list[Scored]] = {}
     for item in items:
-        by_series.setdefault(item.series, []).append(item)
+        if item.step.values:  # a row whose value could not be read has none to draw
+            by_series.setdefault(item.series, []).append(item)
     windows = load_windows(labels) if labels else {}
     figure, axes = plt.subplots(len(by_series) or 1, 1, figsize=(12, 3 * max(len(by_series), 1)), squeeze=False)
     for axis, ((data_file, symbol), series) in zip(axes[:, 0], by_series.items()):
+        series.sort(key=lambda s: s.step.time)  # a late row drawn where it belongs, not as a jump back
         times = [s.step.time for s in series]
         axis.plot(times, [s.step.values[0] for s in series], linewidth=0.7, label=value_name)
         flagged = [s for s in series if s.flagged]

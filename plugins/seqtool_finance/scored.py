@@ -11,7 +11,7 @@ from seqtool import Step
 @dataclass(frozen=True)
 class Scored:
     #: the row (from the core's stepper); its ``features`` are what the model should have
-    #: forecast, None for a row in a series' first window, which has nothing to forecast from
+    #: forecast, None for a row not scored (its ``note`` says why: in a series' first window, say)
     step: Step
     error: float | None
     score: float | None

@@ -43,6 +43,7 @@ _LAZY = {
     "load": "seqtool.api",
     "read": "seqtool.api",
     "train": "seqtool.api",
+    "tune": "seqtool.api",
     "ClassificationMetrics": "seqtool.training.metrics",
     "RegressionMetrics": "seqtool.training.metrics",
     "RankingMetrics": "seqtool.training.ranking",
@@ -101,5 +102,6 @@ __all__ = [
     "read",
     "top_tokens",
     "train",
+    "tune",
     "__version__",
 ]

@@ -3,6 +3,7 @@
     import seqtool
 
     seqtool.train("sentiment", "reviews.csv", "sent.model", valid="dev.csv", epochs=5)
+    seqtool.tune("sentiment", "reviews.csv", "best.model", valid="dev.csv", trials=20, study="study.db")
     model = seqtool.load("sent.model")
     for result in model.predict([{"text": "a fine film"}, {"text": "dull"}]):
         print(result["label"], result["probability"])
@@ -15,7 +16,7 @@ spelled as the long flag with underscores; the same rules and errors apply as on
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Any, Iterator
+from typing import TYPE_CHECKING, Any, Iterator, Mapping
 
 from seqtool.errors import UsageError
 from seqtool.io.readers import input_format, read_records
@@ -27,6 +28,9 @@ from seqtool.task import Task
 from seqtool.training.artefact import read_card
 from seqtool.training.card import ModelCard
 from seqtool.types import Record
+
+if TYPE_CHECKING:
+    from seqtool.tuning.results import SearchResult
 
 
 def load(path: str | Path, *, batch_size: int = 256, **options: Any) -> Model:
@@ -49,6 +53,39 @@ def train(task: str, data: str | Path, output: str | Path, *, valid: str | Path 
     _check_options(chosen, options, "train")
     merged = Settings().merged(chosen.defaults).merged(environment_settings()).merged(settings)
     return pipeline.train(chosen, str(data), str(valid) if valid else None, Path(output), merged, options, quiet=quiet)
+
+
+def tune(
+    task: str,
+    data: str | Path,
+    output: str | Path,
+    *,
+    valid: str | Path | None = None,
+    space: str | Path | Mapping[str, Any] | None = None,
+    trials: int | None = None,
+    timeout: str | float | None = None,
+    sampler: str = "tpe",
+    pruner: str = "median",
+    study: str | Path | None = None,
+    jobs: int = 1,
+    metric: str | None = None,
+    best_config: str | Path | None = None,
+    quiet: bool = True,
+    **given: Any,
+) -> "SearchResult":
+    """Search settings for ``task`` as ``seqtool run TASK tune`` does: the best model to
+    ``output``, its settings as TOML to ``best_config`` (default: ``output`` with .toml). ``space``
+    is a TOML file or its dict (``{"hidden": {"low": 32, "high": 512, "log": True}}``); a setting
+    or task option given as a keyword is fixed. Returns every trial, the best, and the files
+    (:class:`~seqtool.tuning.results.SearchResult`)."""
+    from seqtool.tuning.runner import tune as search
+
+    return search(
+        registry().task(task), str(data), Path(output), valid=str(valid) if valid else None,
+        space=Path(space) if isinstance(space, (str, Path)) else space, given=given, trials=trials, timeout=timeout,
+        sampler=sampler, pruner=pruner, study=Path(study) if study else None, jobs=jobs, metric=metric,
+        best_config=Path(best_config) if best_config else None, quiet=quiet,
+    )
 
 
 def read(path: str | Path, *, format: str | None = None, encoding: str = "utf-8") -> Iterator[Record]:

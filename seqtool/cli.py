@@ -6,15 +6,19 @@ plugins`` and ``seqtool run --help`` stay fast; each command imports what it nee
 
 from __future__ import annotations
 
+import contextlib
+import io
 import json
 import os
+import signal
 import sys
 from typing import Any
 
 import click
 
 from seqtool import __version__
-from seqtool.errors import EXIT_USAGE, SeqtoolError
+from seqtool.console import guard_standard_streams
+from seqtool.errors import EXIT_ERROR, Interrupted, SeqtoolError
 from seqtool.plugins import registry
 
 CONTEXT = {"help_option_names": ["-h", "--help"], "max_content_width": 100}
@@ -153,47 +157,85 @@ def plugin_new(name: str, directory: str | None) -> None:
     click.echo(f"wrote {target}; next: pip install -e {target} && seqtool run {name} demo", err=True)
 
 
+#: the exit code of a run stopped by SIGTERM (128 + 15, as shells report it)
+EXIT_TERMINATED = 143
+#: set when SIGTERM arrived: the run then stops as on Ctrl-C, and says which it was
+_terminated = False
+
+
 def main() -> None:
-    """Console entry point: one line per error, exit 1 (2 for usage), tracebacks only on request."""
+    """Console entry point: the process-wide set-up, then :func:`run_cli` on the arguments."""
+    guard_standard_streams()
+    signal.signal(signal.SIGTERM, _terminate)
+    _exit(run_cli(sys.argv[1:]))
+
+
+def run_cli(args: list[str]) -> int:
+    """Run one command line and return its exit code: one line per error, 1 (2 for usage, 130 for
+    Ctrl-C, 143 for SIGTERM), tracebacks only with SEQTOOL_DEBUG=1; ``| head`` ends quietly with 0.
+    Touches no process-wide state but stdout after a broken pipe, so tests may call it in-process."""
     debug = os.environ.get("SEQTOOL_DEBUG") == "1"
     try:
-        cli.main(prog_name="seqtool", standalone_mode=False)
+        # Not cli.main(): Click would turn a broken pipe into exit 1, and an EOFError from the
+        # code that runs (a truncated input) into "interrupted".
+        with cli.make_context("seqtool", list(args)) as ctx:
+            cli.invoke(ctx)
     except click.exceptions.Exit as done:
-        _exit(done.exit_code)
-    except click.Abort:
-        click.echo("seqtool: interrupted", err=True)
-        _exit(130)
+        return done.exit_code
+    except (KeyboardInterrupt, click.Abort):
+        return _stopped("")
+    except Interrupted as error:
+        if debug:
+            raise
+        return _stopped(str(error))
     except click.ClickException as error:
         error.show()
-        _exit(error.exit_code)
+        return error.exit_code
     except SeqtoolError as error:
         if debug:
             raise
         click.echo(f"seqtool: error: {error}", err=True)
-        _exit(error.exit_code)
+        return error.exit_code
     except BrokenPipeError:
         _quiet_broken_pipe()
-    except KeyboardInterrupt:
-        click.echo("seqtool: interrupted", err=True)
-        _exit(130)
     except Exception as error:  # a bug: one line, and how to see more
         if debug:
             raise
         click.echo(f"seqtool: internal error: {type(error).__name__}: {error} (SEQTOOL_DEBUG=1 shows the traceback)", err=True)
-        _exit(1)
-    _exit(0)
+        return EXIT_ERROR
+    return 0
 
 
-def _exit(code: Any) -> None:
+def _terminate(signum: int, frame: Any) -> None:
+    """SIGTERM (``kill``, a scheduler ending a job) stops a run as Ctrl-C does: the same clean-up
+    (no temporary file left, the checkpoint to resume from named) and one message."""
+    global _terminated
+    _terminated = True
+    signal.signal(signal.SIGTERM, signal.SIG_IGN)  # a second one must not cut the clean-up short
+    raise KeyboardInterrupt
+
+
+def _stopped(detail: str) -> int:
+    """Ctrl-C or SIGTERM: one line (``detail`` says what was kept) and the code shells expect."""
+    if _terminated:
+        click.echo(f"seqtool: terminated (SIGTERM){': ' + detail if detail else ''}", err=True)
+        return EXIT_TERMINATED
+    click.echo(f"seqtool: error: {detail}" if detail else "seqtool: interrupted", err=True)
+    return Interrupted.exit_code
+
+
+def _exit(code: int) -> None:
     try:
         sys.stdout.flush()
     except BrokenPipeError:
         _quiet_broken_pipe()
-    sys.exit(code if isinstance(code, int) else EXIT_USAGE)
+    sys.exit(code)
 
 
 def _quiet_broken_pipe() -> None:
-    """The reader went away (``| head``): stop quietly, without Python's flush-time complaint."""
-    devnull = os.open(os.devnull, os.O_WRONLY)
-    os.dup2(devnull, sys.stdout.fileno())
-    sys.exit(0)
+    """The reader went away (``| head``): what is still buffered for stdout goes to /dev/null, so
+    that Python's flush at exit does not complain; the run ends with 0."""
+    with contextlib.suppress(OSError, ValueError, io.UnsupportedOperation):
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+        os.close(devnull)

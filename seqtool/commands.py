@@ -13,6 +13,7 @@ import click
 
 from seqtool.errors import PluginError, UsageError
 from seqtool.settings import SETTINGS, Setting, Settings, environment_settings, load_config
+from seqtool.tuning.command import tune_command
 from seqtool.task import Task
 
 
@@ -205,6 +206,7 @@ def task_group(task: Task) -> click.Group:
 
         pipeline.demo(task, defaults.merged(environment_settings()), options, quiet=quiet)
 
+    group.add_command(tune_command(task))
     command("demo", "Train on the bundled sample data, evaluate, and show a few predictions.", [_quiet()], demo)
     return group
 

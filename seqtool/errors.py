@@ -25,6 +25,10 @@ class ModelFileError(SeqtoolError):
     """A model file that is missing, foreign, tampered with or made for another task."""
 
 
+class OutputError(SeqtoolError):
+    """An output (a file, a device, a folder) that cannot be written."""
+
+
 class PluginError(SeqtoolError):
     """A plugin that cannot be loaded or registers something invalid."""
 

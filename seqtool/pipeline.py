@@ -20,6 +20,7 @@ from seqtool.data.columns import column_flags, resolve_columns
 from seqtool.data.splits import hold_out
 from seqtool.engine import Engine
 from seqtool.errors import DataError, UsageError
+from seqtool.io.atomic import check_folder, check_output
 from seqtool.io.readers import input_format as resolve_input_format
 from seqtool.io.readers import read_records
 from seqtool.io.writers import WRITERS, open_output, output_format, writer_for
@@ -54,8 +55,11 @@ def train(
     quiet: bool = False,
     checkpoint_dir: Path | None = None,
     resume: bool = False,
-) -> dict[str, Any]:
+    progress: Progress | None = None,
+) -> ModelCard:
     """Fit the adapter and the model on ``data`` and write the model file; returns the card.
+    ``progress`` hears of each epoch (a search reports them to its pruner); by default, lines on
+    stderr.
 
     Under torchrun every process runs this; all read and encode the same data (so adapters fit
     identically), each trains on its shard, and only the main process writes files or talks.
@@ -64,7 +68,11 @@ def train(
         raise UsageError("--resume needs --checkpoint-dir, the folder the interrupted run wrote to")
     if task.causal and settings.bidirectional:
         raise UsageError(f"task {task.name} predicts what comes next, so it reads forward only; drop bidirectional")
-    progress = Progress(quiet=quiet or not distributed.is_main())
+    if distributed.is_main():  # the paths are checked before the data is read: a run never ends on them
+        check_output(output, inputs=[path for path in (data, valid) if path])
+        if checkpoint_dir:
+            check_folder(checkpoint_dir)
+    progress = progress or Progress(quiet=quiet or not distributed.is_main())
     started = time.perf_counter()
     threads = apply_threads(threads_for(settings.threads))  # what torch now runs with
     column_names, options = column_flags(task.columns, options)
@@ -198,12 +206,10 @@ def predict(
     writer_class = resolve(writer_for(output_format(output, fmt, default, writers), writers))
     model = load(task, model_path, options, batch_size=batch_size)
     written = 0
-    with open_output(output, writer_class) as writer:
+    with open_output(output, writer_class, inputs=[model_path, data]) as writer:
         for result in islice(model.predict(read(task, data, input_format, encoding)), limit):
             writer.write(result)
             written += 1
-            if output is None or output == "-":
-                sys.stdout.flush()  # a pipeline downstream sees each result as soon as it is scored
     _notes(model, quiet)
     if not written and not quiet:  # empty input is ordinary in a pipeline (exit 0), but say so
         print(f"{'<stdin>' if data == '-' else data}: no records to predict", file=sys.stderr)

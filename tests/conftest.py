@@ -73,3 +73,30 @@ def trained_sentiment(tmp_path_factory, sentiment_csv) -> Path:
     )
     assert result.returncode == 0, result.stderr
     return model
+
+
+#: the built-in tasks whose sample data hold a valid.csv, for tests that need a model of each
+SAMPLE_FOLDERS = {
+    "sentiment": Path(__file__).resolve().parents[1] / "plugins" / "seqtool_sentiment" / "sample_data",
+    "protein-ss": Path(__file__).resolve().parents[1] / "plugins" / "seqtool_protein" / "sample_data",
+    "behaviour": Path(__file__).resolve().parents[1] / "plugins" / "seqtool_behaviour" / "sample_data",
+    "finance-anomaly": Path(__file__).resolve().parents[1] / "plugins" / "seqtool_finance" / "sample_data",
+}
+
+
+@pytest.fixture(scope="session")
+def task_models(tmp_path_factory) -> dict[str, Path]:
+    """A tiny model of each task in SAMPLE_FOLDERS, trained in this process on its sample's
+    valid.csv (one torch import for all)."""
+    from click.testing import CliRunner
+
+    from seqtool.cli import run_cli
+
+    folder = tmp_path_factory.mktemp("task-models")
+    models = {}
+    for task, samples in SAMPLE_FOLDERS.items():
+        models[task] = folder / f"{task}.model"
+        with CliRunner().isolation():
+            code = run_cli(["run", task, "train", str(samples / "valid.csv"), "-o", str(models[task]), "--epochs", "1", "--hidden", "4", "--ensemble", "1", "--threads", "1", "-q"])
+        assert code == 0, task
+    return models

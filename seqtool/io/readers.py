@@ -5,6 +5,11 @@ sequences, fields ``id``, ``description``, ``sequence``: :mod:`seqtool.io.fasta`
 adds with the ``register_readers`` hook. ``-`` is stdin. The format comes from ``--input-format``,
 else from the file extension, else the task's default (for stdin, extension-less and ``.txt`` files).
 
+gzip data is recognised by its first bytes, not by its name, and read decompressed, from a file
+or stdin; a truncated or damaged one is an error naming the file. Data that is not text (other
+compressed formats, UTF-16, anything with a NUL byte) is named as such, since no ``--encoding``
+would make sense of it.
+
 Plugins' formats are consulted only after the built-ins, and only when a name or extension is not
 built in: :mod:`seqtool.plugins` installs :data:`plugin_readers` (this package never imports the
 plugin machinery), which loads the plugins on its first use.
@@ -12,9 +17,14 @@ plugin machinery), which loads the plugins on its first use.
 
 from __future__ import annotations
 
+import contextlib
 import csv
+import gzip
+import io
 import json
+import re
 import sys
+import zlib
 from pathlib import Path
 from typing import Any, BinaryIO, Callable, Iterator, Protocol
 
@@ -88,34 +98,83 @@ def reader_names() -> list[str]:
     return [*READERS, *(name for name in (plugin_readers.names() if plugin_readers else []) if name not in READERS)]
 
 
+_GZIP = b"\x1f\x8b"
+#: the first bytes of data that is not text, and what to say about it
+_NOT_TEXT = [
+    (re.compile(rb"BZh[1-9]1AY&SY"), "bzip2-compressed data; decompress it, or compress it with gzip instead"),
+    (re.compile(rb"\xfd7zXZ\x00"), "xz-compressed data; decompress it, or compress it with gzip instead"),
+    (re.compile(rb"\x28\xb5\x2f\xfd"), "zstd-compressed data; decompress it, or compress it with gzip instead"),
+    (re.compile(rb"PK\x03\x04"), "a zip archive; unzip it and give the file inside"),
+    (re.compile(rb"\xff\xfe|\xfe\xff"), "UTF-16 (or UTF-32) text; convert it to UTF-8 (e.g. iconv -f UTF-16 -t UTF-8)"),
+]
+_HEAD = 16
+#: bytes no text holds (tab, line ends, form feed and escape aside): one in an undecodable line
+#: means binary data, not a wrong --encoding
+_CONTROL = re.compile(rb"[\x00-\x08\x0e-\x1a\x1c-\x1f]")
+_TEXT_FORMATS = "seqtool reads text (csv, tsv, jsonl, FASTA or a record per line), plain or gzipped"
+
+
 def read_records(path: str, fmt: str, *, encoding: str = "utf-8") -> Iterator[Record]:
-    """Stream the records of ``path`` (``-`` for stdin; ``.gz`` files are decompressed)."""
+    """Stream the records of ``path`` (``-`` for stdin), decompressing gzip data (see the module)."""
     read = reader(fmt)
     if read is None:
         raise UsageError(f"unknown input format {fmt!r}; choose from {', '.join(reader_names())}")
+    try:
+        b"a".decode(encoding, "ignore")  # empty bytes would pass any name
+    except LookupError:
+        raise UsageError(f"--encoding {encoding!r}: not a text encoding Python knows; e.g. utf-8, latin-1, cp1252") from None
     name = "<stdin>" if path == "-" else path
+    with _opened(path, name) as raw:
+        if not raw.peek(2).startswith(_GZIP):
+            if Path(path).suffix.lower() == ".gz" and raw.peek(1):
+                raise DataError(f"{name}: named .gz, but not gzip data; rename it without .gz, or compress it with gzip")
+            _refuse_non_text(raw.peek(_HEAD), name)
+            yield from read(raw, name, encoding)
+            return
+        try:
+            with gzip.GzipFile(fileobj=raw, mode="rb") as unpacked:
+                _refuse_non_text(unpacked.peek(_HEAD), name)
+                yield from read(unpacked, name, encoding)  # type: ignore[arg-type]
+        except EOFError:
+            raise DataError(f"{name}: the gzip data ends early (a truncated file?); copy or compress it again") from None
+        except (gzip.BadGzipFile, zlib.error) as error:
+            raise DataError(f"{name}: damaged gzip data ({error}); copy or compress it again") from None
+
+
+@contextlib.contextmanager
+def _opened(path: str, name: str) -> Iterator[io.BufferedReader]:
+    """``path`` (stdin for ``-``, left open) as a stream whose first bytes can be looked at."""
     if path == "-":
-        yield from read(sys.stdin.buffer, name, encoding)
+        stdin = sys.stdin.buffer
+        yield stdin if isinstance(stdin, io.BufferedReader) else io.BufferedReader(stdin)  # type: ignore[arg-type]
         return
     try:
-        stream: BinaryIO = open(path, "rb")
+        stream = open(path, "rb")
     except OSError as error:
-        raise DataError(f"{path}: cannot open: {error.strerror}") from None
-    if path.endswith(".gz"):
-        import gzip
-
-        stream = gzip.open(stream)  # type: ignore[assignment]
+        raise DataError(f"{name}: cannot open: {error.strerror}") from None
     with stream:
-        yield from read(stream, name, encoding)
+        yield stream
+
+
+def _refuse_non_text(head: bytes, name: str) -> None:
+    for pattern, kind in _NOT_TEXT:
+        if pattern.match(head):
+            raise DataError(f"{name}: {kind}")
 
 
 def _lines(stream: BinaryIO, name: str, encoding: str) -> Iterator[tuple[int, str]]:
     """(line number, text) pairs, split on ``\\n`` only; a byte that does not decode is an error
-    that names the line, so the user knows which ``--encoding`` to try."""
+    that names the line, so the user knows which ``--encoding`` to try, and binary data (a NUL
+    byte, which no text holds whatever its encoding) is an error saying so."""
     for number, raw in enumerate(stream, 1):
+        nul = raw.find(b"\0")
+        if nul >= 0:
+            raise DataError(f"{name}:{number}: binary data (a NUL byte at column {nul + 1}), not text; {_TEXT_FORMATS}")
         try:
             text = raw.decode(encoding)
         except UnicodeDecodeError as error:
+            if _CONTROL.search(raw):
+                raise DataError(f"{name}:{number}: binary data (control bytes), not text; {_TEXT_FORMATS}") from None
             raise DataError(
                 f"{name}:{number}: byte {raw[error.start:error.start + 1]!r} at column {error.start + 1} is not "
                 f"valid {encoding}; name the file's encoding with --encoding (e.g. --encoding latin-1)"

@@ -12,7 +12,7 @@ from pathlib import Path
 from typing import Any, Mapping
 
 from seqtool.errors import ModelFileError
-from seqtool.io.atomic import atomic_path
+from seqtool.io.atomic import write_file
 
 FORMAT = "seqtool-model"
 #: 2: the version-2 engine and adapter contract (columns in the card, declared adapter state,
@@ -23,16 +23,17 @@ _ADAPTER_KEY = "seqtool.adapter"
 
 
 def save_model(path: Path, weights: Mapping[str, Any], card: Mapping[str, Any], adapter_state: Mapping[str, Any]) -> None:
-    """Write the model file atomically: an interrupted save leaves ``path`` as it was."""
-    from safetensors.torch import save_file
+    """Write the model file by :mod:`seqtool.io.atomic`'s rules: an interrupted save leaves
+    ``path`` as it was, a full disk is one line naming it. (safetensors' own ``save_file`` would
+    leave a temporary file of its own beside ``path`` when killed, and replace a device.)"""
+    from safetensors.torch import save
 
     header = {
         _CARD_KEY: json.dumps({"format": FORMAT, "format_version": FORMAT_VERSION, **card}),
         _ADAPTER_KEY: json.dumps(adapter_state),
     }
     tensors = {name: tensor.detach().cpu().contiguous() for name, tensor in weights.items()}
-    with atomic_path(Path(path)) as temporary:
-        save_file(tensors, str(temporary), metadata=header)
+    write_file(Path(path), save(tensors, metadata=header))
 
 
 def read_card(path: Path) -> dict[str, Any]:

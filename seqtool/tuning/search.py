@@ -1,0 +1,67 @@
+"""What one search is asked to do, in plain values (its extra processes receive it pickled), and
+the readers of the command line's words for it."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Literal
+
+from seqtool.errors import UsageError
+from seqtool.task import Task
+from seqtool.tuning.space import Space
+
+Direction = Literal["minimize", "maximize"]
+
+_DURATION = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*([smhd]?)\s*$")
+_SECONDS = {"": 1, "s": 1, "m": 60, "h": 3600, "d": 86400}
+
+
+@dataclass(frozen=True)
+class Search:
+    task: str
+    data: str
+    valid: str | None
+    space: Space
+    #: the validation metric to optimise, and whether higher is better
+    metric: str
+    direction: Direction
+    sampler: str
+    pruner: str
+    #: the SQLite file that keeps the trials
+    study: Path
+    #: where trials write their models (the best one is kept until the search ends)
+    models: Path
+    #: stop when the study holds this many finished (complete or pruned) trials; None: no limit
+    trials: int | None
+    #: stop starting trials after this many seconds; None: no limit
+    timeout: float | None
+    #: search processes sharing the study
+    jobs: int
+    #: seeds the samplers (and, as a setting, every trial's training)
+    seed: int
+    input_format: str | None = None
+    encoding: str = "utf-8"
+    quiet: bool = False
+
+
+def metric_and_direction(text: str | None, task: Task) -> tuple[str, Direction]:
+    """``--metric``: a name, with ``:max`` or ``:min`` unless it is the task's monitor or loss;
+    by default the metric the task's early stopping watches."""
+    name, _, wanted = (text or task.monitor[0]).partition(":")
+    known = {task.monitor[0]: task.monitor[1], "loss": "min"}
+    mode = wanted or known.get(name)
+    if mode not in ("min", "max"):
+        raise UsageError(f"--metric {text}: say whether higher or lower is better: --metric {name}:max or {name}:min")
+    return name, "maximize" if mode == "max" else "minimize"
+
+
+def duration_seconds(text: str | float | None) -> float | None:
+    """``--timeout``: ``90s``, ``30m``, ``2h``, ``1d``, or seconds as a number."""
+    if text is None or isinstance(text, (int, float)):
+        return None if text is None else float(text)
+    match = _DURATION.match(text)
+    if not match:
+        raise UsageError(f"--timeout {text}: write a number and a unit: 90s, 30m, 2h or 1d")
+    return float(match.group(1)) * _SECONDS[match.group(2)]

@@ -34,6 +34,7 @@ from seqtool.data.series import Series, group_series  # noqa: E402
 from seqtool.data.stepping import SeriesNotes, SeriesStepper, Step, UnusableRow  # noqa: E402
 from seqtool.data.times import parse_time  # noqa: E402
 from seqtool.data.vocabulary import Vocabulary  # noqa: E402
+from seqtool.data.windows import warm_windows  # noqa: E402
 
 #: Public names that need torch, imported on first use so ``import seqtool`` stays light.
 _LAZY = {
@@ -103,5 +104,6 @@ __all__ = [
     "top_tokens",
     "train",
     "tune",
+    "warm_windows",
     "__version__",
 ]

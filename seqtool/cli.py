@@ -19,7 +19,7 @@ import click
 from seqtool import __version__
 from seqtool.console import guard_standard_streams
 from seqtool.errors import EXIT_ERROR, Interrupted, SeqtoolError
-from seqtool.plugins import registry
+from seqtool.plugins import blame, registry
 
 CONTEXT = {"help_option_names": ["-h", "--help"], "max_content_width": 100}
 
@@ -97,15 +97,17 @@ def plugins(as_json: bool, check: bool) -> None:
     infos = registry().describe(check=check)
     if as_json:
         click.echo(json.dumps([info.__dict__ for info in infos], indent=2))
-        return
-    from rich.table import Table
+    else:
+        from rich.table import Table
 
-    from seqtool.console import stdout
+        from seqtool.console import stdout
 
-    table = Table("plugin", "distribution", "version", "tasks", "problem", box=None)
-    for info in infos:
-        table.add_row(info.name, info.distribution, info.version, ", ".join(info.tasks), info.error or "")
-    stdout().print(table if infos else "no plugins installed or enabled")
+        table = Table("plugin", "distribution", "version", "tasks", "problem", box=None)
+        for info in infos:
+            table.add_row(info.name, info.distribution, info.version, ", ".join(info.tasks), info.error or "")
+        stdout().print(table if infos else "no plugins installed or enabled")
+    if check and any(info.error for info in infos):  # a script or CI job can rely on --check
+        raise click.exceptions.Exit(EXIT_ERROR)
 
 
 @cli.command()
@@ -198,9 +200,19 @@ def run_cli(args: list[str]) -> int:
         return error.exit_code
     except BrokenPipeError:
         _quiet_broken_pipe()
+    except SystemExit as error:  # a plugin's sys.exit() while a verb runs
+        culprit = blame(error)
+        if culprit is None or debug:
+            raise
+        click.echo(f"seqtool: error: {culprit}", err=True)
+        return EXIT_ERROR
     except Exception as error:  # a bug: one line, and how to see more
         if debug:
             raise
+        culprit = blame(error)  # a plugin's bug is the plugin's, named with the way to switch it off
+        if culprit:
+            click.echo(f"seqtool: error: {culprit}", err=True)
+            return EXIT_ERROR
         click.echo(f"seqtool: internal error: {type(error).__name__}: {error} (SEQTOOL_DEBUG=1 shows the traceback)", err=True)
         return EXIT_ERROR
     return 0

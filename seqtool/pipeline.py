@@ -31,8 +31,9 @@ from seqtool.settings import Settings
 from seqtool.task import Task, resolve
 from seqtool.training import distributed
 from seqtool.training.artefact import save_model
-from seqtool.training.card import MemberCard, ModelCard, json_safe
+from seqtool.training.card import MemberCard, ModelCard, finite, json_safe
 from seqtool.training.ensemble import TrainedMembers, ensemble_metrics, train_members
+from seqtool.training.lock import exclusive_outputs
 from seqtool.training.progress import Progress
 from seqtool.types import Example, Record
 
@@ -42,6 +43,7 @@ def read(task: Task, path: str, input_format: str | None, encoding: str) -> Iter
 
 @running_model()
 @distributed.in_process_group
+@exclusive_outputs  # a second run writing the same model or checkpoints is refused, not lost
 def train(
     task: Task,
     data: str,
@@ -208,7 +210,7 @@ def predict(
     written = 0
     with open_output(output, writer_class, inputs=[model_path, data]) as writer:
         for result in islice(model.predict(read(task, data, input_format, encoding)), limit):
-            writer.write(result)
+            writer.write(finite(result))  # NaN is not JSON: a model gone bad writes null
             written += 1
     _notes(model, quiet)
     if not written and not quiet:  # empty input is ordinary in a pipeline (exit 0), but say so

@@ -18,10 +18,13 @@ plugin's, and a clash is a problem ``seqtool plugins --check`` names with both s
 
 from __future__ import annotations
 
+import contextlib
 import functools
 import importlib
 import os
 import re
+import sys
+import traceback
 from collections import defaultdict
 from dataclasses import dataclass, field
 from importlib.metadata import EntryPoint, entry_points
@@ -38,7 +41,8 @@ from seqtool.task import Task
 GROUP = "seqtool"
 #: entry points of plugins that add input or output formats and no task
 FORMATS_GROUP = "seqtool.formats"
-
+#: the distribution whose tasks are built in: a third party's task of the same name never replaces one
+BUILT_IN = "seqtool"
 
 
 @dataclass(frozen=True)
@@ -104,15 +108,27 @@ class PluginRegistry:
         self.manager.add_hookspecs(hookspecs)
         self.tasks: dict[str, Task] = {}
         self.loaded: dict[str, list[Task]] = {}
+        #: third-party plugin module -> why its task is not used (a built-in task has that name)
+        self.shadowed: dict[str, str] = {}
         self._formats: Formats | None = None
 
     # -- metadata only -------------------------------------------------------------------------
 
     def entries(self) -> dict[str, list[TaskEntry]]:
-        """Task name -> the entry points declaring it (more than one is a conflict)."""
+        """Task name -> the entry points declaring it (more than one is a conflict). A built-in
+        task keeps its name: a third party's task of that name is left out, with a warning."""
         found: dict[str, list[TaskEntry]] = defaultdict(list)
         for entry in _scan(GROUP):
             found[entry.task].append(entry)
+        for name, entries in found.items():
+            built_in = [e for e in entries if _normalise(e.distribution) == BUILT_IN]
+            if built_in and len(entries) > len(built_in):
+                for other in entries:
+                    if other not in built_in:
+                        self.shadowed[other.module] = _shadowed_problem(name, other)
+                found[name] = built_in
+        for module, message in self.shadowed.items():
+            _warn_once(f"plugin {module}: {message}")
         return dict(found)
 
     def format_entries(self) -> list[TaskEntry]:
@@ -155,11 +171,14 @@ class PluginRegistry:
             return self.loaded[entry.module]
         where = f"plugin {entry.module} ({entry.distribution} {entry.version})"
         try:
-            module_name, _, attribute = entry.module.partition(":")
-            plugin: Any = importlib.import_module(module_name)
-            if attribute:
-                plugin = getattr(plugin, attribute)
-        except Exception as error:  # a plugin's own bug must not surface as our traceback
+            # What a plugin prints at import goes to stderr: stdout carries results (`--json`).
+            with contextlib.redirect_stdout(sys.stderr):
+                module_name, _, attribute = entry.module.partition(":")
+                plugin: Any = importlib.import_module(module_name)
+                if attribute:
+                    plugin = getattr(plugin, attribute)
+        # SystemExit too: a plugin's sys.exit() at import must not end `seqtool plugins --check`
+        except (Exception, SystemExit) as error:  # a plugin's own bug must not surface as our traceback
             raise PluginError(f"{where} failed to import: {type(error).__name__}: {error}; {disable_hint(entry.distribution)}") from error
         declared = {e.task for entries in self.entries().values() for e in entries if e.module == entry.module}
         try:
@@ -186,8 +205,9 @@ class PluginRegistry:
         registered: list[Task] = []
         others = [p for p in self.manager.get_plugins() if p is not plugin]
         try:
-            self.manager.subset_hook_caller("register_tasks", remove_plugins=others)(register=registered.append)
-        except Exception as error:
+            with contextlib.redirect_stdout(sys.stderr):
+                self.manager.subset_hook_caller("register_tasks", remove_plugins=others)(register=registered.append)
+        except (Exception, SystemExit) as error:
             self.manager.unregister(plugin)
             raise PluginError(f"register_tasks failed: {type(error).__name__}: {error}") from error
         try:
@@ -244,8 +264,9 @@ class PluginRegistry:
                 hook = f"register_{kind}s"
                 found: list[Format] = []
                 try:
-                    self.manager.subset_hook_caller(hook, remove_plugins=others)(register=registrar(kind, name, found, formats.problems[name]))
-                except Exception as error:  # a plugin's own bug: its problem, not ours
+                    with contextlib.redirect_stdout(sys.stderr):
+                        self.manager.subset_hook_caller(hook, remove_plugins=others)(register=registrar(kind, name, found, formats.problems[name]))
+                except (Exception, SystemExit) as error:  # a plugin's own bug: its problem, not ours
                     formats.problems[name].append(f"{hook} failed: {type(error).__name__}: {error}")
                     continue
                 for fmt in found:
@@ -264,6 +285,11 @@ class PluginRegistry:
                 info.error = info.error or problem
         for entry in sorted(self.format_entries(), key=lambda e: e.module):
             infos.setdefault(entry.module, PluginInfo(entry.module, entry.distribution, entry.version))
+        for entry in _scan(GROUP):  # a task left out for a built-in's is listed with why
+            if entry.module in self.shadowed:
+                info = infos.setdefault(entry.module, PluginInfo(entry.module, entry.distribution, entry.version))
+                info.tasks += [] if entry.task in info.tasks else [entry.task]
+                info.error = self.shadowed[entry.module]
         if check:
             for entry in {e.module: e for entries in self.entries().values() for e in entries}.values():
                 try:
@@ -279,6 +305,36 @@ class PluginRegistry:
                 info.readers = formats.registered_by(info.name, "reader")
                 info.writers = formats.registered_by(info.name, "writer")
         return list(infos.values())
+
+
+def blame(error: BaseException) -> str | None:
+    """One line naming the plugin whose code raised ``error`` (the innermost plugin frame of its
+    traceback), or None when no plugin's code is in it: a plugin's bug (in its adapter, its
+    metrics) is the plugin's to fix, not a seqtool "internal error"."""
+    owners = {module.partition(":")[0].split(".")[0]: module for module in registry().loaded}
+    distributions = {e.module: e.distribution for entries in registry().entries().values() for e in entries}
+    culprit = None
+    for frame, _ in traceback.walk_tb(error.__traceback__):
+        package = str(frame.f_globals.get("__name__", "")).split(".")[0]
+        if package in owners:
+            culprit = owners[package]
+    distribution = distributions.get(culprit or "", culprit)
+    if culprit is None or _normalise(distribution or "") == BUILT_IN:  # built-in plugins' bugs are ours
+        return None
+    return f"plugin {culprit} ({distribution}) failed: {type(error).__name__}: {error}; {disable_hint(distribution)}"
+
+
+def _shadowed_problem(task: str, entry: TaskEntry) -> str:
+    return (
+        f"its task {task!r} has the name of a built-in task, so the built-in is used; "
+        f"rename the task in {entry.distribution}, or uninstall it"
+    )
+
+
+@functools.cache
+def _warn_once(message: str) -> None:
+    """A warning on stderr, once per process however often the entry points are read."""
+    print(f"seqtool: warning: {message}", file=sys.stderr)
 
 
 class _PluginFormats:

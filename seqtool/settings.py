@@ -183,7 +183,7 @@ class Settings:
         for name, spec in SETTINGS.items():
             value = getattr(self, name)
             if not spec.accepts(value):
-                raise UsageError(f"setting {name} = {_show(value)}: expected {spec.allowed()}")
+                raise UsageError(f"setting {name} = {_show(value)}: expected {spec.allowed()}; change {spec.flag}")
             if spec.type is float and not isinstance(value, (float, str)):
                 object.__setattr__(self, name, float(value))
 

@@ -27,7 +27,6 @@ from seqtool.cli import run_cli
 
 from conftest import SAMPLE_FOLDERS
 
-ROOT = Path(__file__).resolve().parent.parent
 SAMPLES = SAMPLE_FOLDERS
 TASKS = tuple(SAMPLES)
 TINY = ["--epochs", "1", "--hidden", "4", "--ensemble", "1", "--threads", "1", "-q"]

@@ -141,6 +141,14 @@ def test_dynamic_threshold_separates_a_burst_from_ordinary_errors():
     assert max(errors[:1500]) < threshold <= 12.0
 
 
+def test_errors_that_never_vary_get_a_finite_threshold_that_flags_a_change():
+    calibration = Calibration.fit([[0.5] * 200], smoothing=1, error_span=20, quantile=None)
+    assert math.isfinite(calibration.threshold)
+    scorer = Scorer(calibration, calibration.threshold, 0)
+    flags = [scorer("s", error)[1] for error in [0.5] * 50 + [40.0]]
+    assert flags == [False] * 50 + [True]  # the constant part is quiet, the jump is flagged
+
+
 # -- the command line --------------------------------------------------------------------------
 
 

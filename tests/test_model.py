@@ -203,13 +203,11 @@ def test_tampered_header_and_foreign_safetensors_are_refused(tmp_path):
 def test_interrupted_save_keeps_the_old_file(tmp_path):
     path, _ = saved(tmp_path)
     before = path.read_bytes()
-    script = (
-        "import torch, os, signal, safetensors.torch as st\n"
+    script = (  # killed at the worst moment: the new file written in full, not yet in place
+        "import torch, os, signal\n"
+        "import seqtool.io.atomic as atomic\n"
         "from seqtool.training.artefact import save_model\n"
-        "real = st.save_file\n"
-        "def slow(t, p, metadata=None):\n"
-        "    real(t, p, metadata=metadata); os.kill(os.getpid(), signal.SIGKILL)\n"
-        "st.save_file = slow\n"
+        "atomic._install = lambda *args: os.kill(os.getpid(), signal.SIGKILL)\n"
         f"save_model({str(path)!r}, {{'w': torch.ones(100)}}, {{'task': 'new'}}, {{}})\n"
     )
     result = subprocess.run([sys.executable, "-c", script], capture_output=True)

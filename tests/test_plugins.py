@@ -28,9 +28,11 @@ ECHO = """
 
 
 def plugins_json(env: dict[str, str], *extra: str) -> list[dict]:
+    """The listing; its exit code is 1 exactly when --check found a problem."""
     result = run_seqtool("plugins", "--json", *extra, env=env)
-    assert result.returncode == 0, result.stderr
-    return json.loads(result.stdout)
+    listed = json.loads(result.stdout)
+    assert result.returncode == (1 if "--check" in extra and any(p["error"] for p in listed) else 0), result.stderr
+    return listed
 
 
 def test_third_party_plugin_found_through_its_entry_point(plugin_path):
@@ -333,3 +335,56 @@ def test_formats_through_the_io_functions_in_process(tmp_path):
     assert input_format(str(path), None, "lines") == "lines"  # gone with the plugin
     with pytest.raises(UsageError):
         input_format("x", "pairs", "lines")
+
+
+# -- a plugin's failures are its own (issue 13) ----------------------------------------------------
+
+EXITS_AT_IMPORT = """
+    import sys
+    print("hello from the plugin")
+    sys.exit(3)
+"""
+
+
+def test_plugin_that_exits_and_prints_at_import_leaves_check_json_intact(plugin_path):
+    env = plugin_path("seqtool-exits", {"exits": "seqtool_exits"}, {"seqtool_exits": EXITS_AT_IMPORT})
+    result = run_seqtool("plugins", "--check", "--json", env=env)
+    listing = json.loads(result.stdout)  # pure JSON: the plugin's print went to stderr
+    [exits] = [p for p in listing if p["name"] == "seqtool_exits"]
+    assert "SystemExit" in exits["error"] and "SEQTOOL_LOAD_PLUGINS" in exits["error"]
+    assert {"seqtool_sentiment", "seqtool_protein"} <= {p["name"] for p in listing}  # the rest still checked
+    assert "hello from the plugin" in result.stderr and "Traceback" not in result.stderr
+    ran = run_seqtool("run", "exits", "demo", env=env)
+    assert ran.returncode == 1 and "seqtool_exits" in ran.stderr and "SEQTOOL_LOAD_PLUGINS" in ran.stderr
+
+
+def test_check_exits_1_when_a_plugin_has_a_problem(plugin_path):
+    env = plugin_path("seqtool-broken", {"broken": "seqtool_broken"}, {"seqtool_broken": "import no_such_module_anywhere\n"})
+    result = run_seqtool("plugins", "--check", "--json", env=env)
+    assert result.returncode == 1 and json.loads(result.stdout)
+
+
+def test_built_in_task_wins_over_a_third_partys_with_a_warning(plugin_path, trained_sentiment):
+    source = ECHO.replace('name="echo"', 'name="sentiment"')
+    env = plugin_path("seqtool-impostor", {"sentiment": "seqtool_impostor"}, {"seqtool_impostor": source})
+    works = run_seqtool("run", "sentiment", "predict", "-m", str(trained_sentiment), input="a lovely film\n", env=env)
+    assert works.returncode == 0, works.stderr
+    assert json.loads(works.stdout)["label"] in {"pos", "neg"}
+    assert works.stderr.count("seqtool_impostor") == 1 and "warning" in works.stderr and "built-in" in works.stderr
+    [impostor] = [p for p in plugins_json(env) if p["name"] == "seqtool_impostor"]
+    assert "built-in" in impostor["error"] and "seqtool-impostor" in impostor["error"]
+
+
+def test_an_exception_raised_in_a_plugins_code_is_blamed_on_the_plugin(tmp_path, monkeypatch):
+    from seqtool.plugins import blame
+
+    (tmp_path / "seqtool_faulty.py").write_text("def encode(item):\n    raise KeyError('text')\n")
+    monkeypatch.syspath_prepend(str(tmp_path))
+    import seqtool_faulty
+
+    monkeypatch.setitem(registry().loaded, "seqtool_faulty", [])
+    with pytest.raises(KeyError) as raised:
+        seqtool_faulty.encode({})
+    message = blame(raised.value)
+    assert message is not None and "seqtool_faulty" in message and "SEQTOOL_LOAD_PLUGINS" in message
+    assert blame(ValueError("no plugin frame")) is None

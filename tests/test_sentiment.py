@@ -11,6 +11,7 @@ import select
 import shlex
 import subprocess
 import sys
+import time
 from pathlib import Path
 
 import pytest
@@ -218,3 +219,28 @@ def test_embeddings_file_initialises_the_word_vectors(data: Path, tmp_path: Path
     wrong = sentiment("train", str(data / "train.csv"), "-o", str(model), "--embeddings", str(path), "--hidden", "16", "--embedding-dim", "8", "-q")
     assert wrong.returncode == 1
     assert "vectors.txt:2" in wrong.stderr and "--embedding-dim 16" in wrong.stderr
+
+
+def test_explain_on_a_very_long_line_weighs_only_the_first_words(model: Path):
+    from seqtool_sentiment import EXPLAINED_WORDS
+
+    words = (["superb", "clumsy", "the", "film"] * 500)[:2000]  # one 2,000-word line
+    started = time.perf_counter()
+    result = sentiment("predict", "-m", str(model), "--explain", input=" ".join(words) + "\n")
+    assert result.returncode == 0, result.stderr
+    [record] = jsonl(result.stdout)
+    explanation = record["explanation"]
+    assert [word for word, _ in explanation] == words  # every word is listed, in order
+    assert all(isinstance(weight, float) for _, weight in explanation[:EXPLAINED_WORDS])
+    assert all(weight is None for _, weight in explanation[EXPLAINED_WORDS:])
+    assert time.perf_counter() - started < 60  # the square of 2,000 words would take minutes
+
+
+def test_training_on_too_little_text_for_any_word_is_refused_naming_min_count(tmp_path: Path):
+    data = write_csv(tmp_path / "two.csv", [("good", "pos"), ("bad", "neg")])
+    result = sentiment("train", str(data), "-o", str(tmp_path / "m.model"), "--epochs", "1", *TINY)
+    assert result.returncode == 1 and result.stderr.count("\n") == 1 and "Traceback" not in result.stderr
+    assert "two.csv" in result.stderr and "--min-count" in result.stderr
+    assert not (tmp_path / "m.model").exists()
+    kept = sentiment("train", str(data), "-o", str(tmp_path / "m.model"), "--epochs", "1", "--min-count", "1", *TINY)
+    assert kept.returncode == 0, kept.stderr

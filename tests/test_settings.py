@@ -138,3 +138,11 @@ def test_flags_are_checked_from_the_same_declaration(tmp_path):
     assert result.returncode == 2 and "--dropout" in result.stderr
     result = run_seqtool("run", "protein-ss", "train", str(PROTEIN_SAMPLE), "-o", str(tmp_path / "x.model"), "--pooling", "max")
     assert result.returncode == 2 and "--pooling" in result.stderr
+
+
+@pytest.mark.parametrize("text", ["inf", "-inf", "nan", "1e400"])
+def test_a_learning_rate_that_is_not_a_finite_number_is_refused_naming_the_flag(text):
+    with pytest.raises(ValueError, match="a number > 0"):
+        SETTINGS["lr"].parse(text)
+    with pytest.raises(UsageError, match=r"setting lr = .*: expected a number > 0; change --lr$"):
+        Settings(lr=float(text))

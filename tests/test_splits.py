@@ -149,3 +149,15 @@ def test_bad_arguments_are_usage_errors():
         hold_out([example(0)], "shuffled")  # type: ignore[arg-type]
     with pytest.raises(UsageError):
         hold_out([example(0)], "random", fraction=1.5)
+
+
+@pytest.mark.parametrize("length, size", [(1, 8), (8, 8), (9, 8), (100, 8), (100, 9)])
+def test_warm_windows_count_every_step_once_and_start_warm(length, size):
+    from seqtool import warm_windows
+
+    counted = []
+    for i, (start, end, counted_from) in enumerate(warm_windows(length, size)):
+        assert 0 < end - start <= size
+        assert (counted_from == 0) == (i == 0), "every window but the first re-reads warm-up"
+        counted += range(start + counted_from, end)
+    assert counted == list(range(length)), "each step counted exactly once, in order"

@@ -7,30 +7,13 @@ from typing import Any, Iterable, Iterator, Mapping, Sequence
 
 import torch
 
-from seqtool import Adapter, DataError, Example, MarkovBaseline, ModelSpec, PopularityBaseline, RankingMetrics, Record, Series, Vocabulary, group_series, top_tokens
+from seqtool import Adapter, DataError, Example, MarkovBaseline, ModelSpec, PopularityBaseline, RankingMetrics, Record, Series, Vocabulary, group_series, top_tokens, warm_windows
 from seqtool_behaviour.events import History, Histories, parse_moment, parsed_option
 
 DEFAULT_TOP_K = 20
 DEFAULT_MAX_LENGTH = 200
 #: the vocabulary's ids below this are padding and unknown, never events
 FIRST_REAL_ID = 2
-
-
-def windows(length: int, max_length: int) -> Iterator[tuple[int, int, int]]:
-    """(start, end, first counted step) windows over ``length`` steps, at most ``max_length`` long.
-
-    A long history is cut so one batch never holds [B, very long T, vocabulary] scores. Each
-    window after the first re-reads the last quarter of the one before as warm-up context
-    (not counted), so every step is counted exactly once and never from a cold start.
-    """
-    warm_up = max_length // 4
-    start = 0
-    while True:
-        end = min(start + max_length, length)
-        yield start, end, 0 if start == 0 else warm_up
-        if end == length:
-            return
-        start = end - warm_up
 
 
 class BehaviourAdapter(Adapter):
@@ -97,7 +80,7 @@ class BehaviourAdapter(Adapter):
             mask[-1] = scored[-1]
             spans = [(start, len(inputs), mask)]
         else:
-            spans = [(start, end, (torch.arange(end - start) >= counted_from) & scored[start:end]) for start, end, counted_from in windows(len(inputs), self.max_length)]
+            spans = [(start, end, (torch.arange(end - start) >= counted_from) & scored[start:end]) for start, end, counted_from in warm_windows(len(inputs), self.max_length)]
         for start, end, mask in spans:
             if mask.any():  # a window of context only has nothing to learn or score
                 yield Example(inputs[start:end], targets[start:end], mask, meta=history.user)

@@ -37,9 +37,12 @@ def dynamic_threshold(scores: Sequence[float]) -> float:
     """telemanom's choice of z: the threshold whose removal of the points above it most reduces
     the mean and spread of the rest, per anomalous sequence (squared) and point it creates."""
     mean, sd = statistics.fmean(scores), statistics.pstdev(scores)
-    if sd == 0:
-        return math.inf
     best_z, best = Z_CANDIDATES[-1] + 0.5, -math.inf
+    if sd == 0:
+        # Errors that never varied (a constant series) have no spread to choose by; an infinite
+        # threshold would never flag anything. Like Calibration, take one unit as the spread:
+        # the strictest z then flags a surprise far above the usual, such as any change at all.
+        return mean + best_z
     n = len(scores)
     for z in Z_CANDIDATES:
         epsilon = mean + z * sd

@@ -14,6 +14,9 @@ import seqtool
 from seqtool import Column, SampleData, Task, option
 
 SAMPLES = Path(__file__).parent / "sample_data"
+# --explain scores a text once per word left out, each time whole: the cost grows with the square
+# of the length. Only the first words get a weight, so a long text costs this many passes at most.
+EXPLAINED_WORDS = 200
 
 TASK = Task(
     name="sentiment",
@@ -55,7 +58,7 @@ TASK = Task(
         option("--keep-case", verbs=("train",), is_flag=True, default=None, help="Do not lowercase the text."),
         option("--embeddings", verbs=("train",), type=click.Path(exists=True, dir_okay=False), help="GloVe or word2vec text file to initialise word embeddings (its dimension must match --embedding-dim)."),
         option("--strict", is_flag=True, default=None, help="Empty texts are an error instead of being skipped."),
-        option("--explain", verbs=("predict",), is_flag=True, default=None, help="Add per-word weights: how much the predicted label's probability drops without each word."),
+        option("--explain", verbs=("predict",), is_flag=True, default=None, help=f"Add per-word weights: how much the predicted label's probability drops without each word (the first {EXPLAINED_WORDS} words of a text; later ones get null, which keeps the cost of a long text bounded)."),
     ],
     writers={"pretty": "seqtool_sentiment.pretty:PrettyWriter"},
     terminal_format="pretty",

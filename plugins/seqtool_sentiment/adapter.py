@@ -7,6 +7,7 @@ from typing import Any, Sequence
 import torch
 
 from seqtool import Adapter, ClassificationMetrics, DataError, Example, LabelSet, ModelSpec, Record, Vocabulary
+from seqtool_sentiment import EXPLAINED_WORDS
 from seqtool_sentiment.embeddings import load_vectors
 from seqtool_sentiment.tokenizer import tokenize
 
@@ -21,11 +22,15 @@ class SentimentAdapter(Adapter):
 
     def fit(self, records: Sequence[Record]) -> None:
         self.labels = LabelSet.fit((r.get("label") for r in records), where=f"{records[0].path}: column 'label'")
+        min_count = self.options.get("min_count") or MIN_COUNT
         self.vocabulary = Vocabulary.build(
-            (self.tokens(r.get("text") or "") for r in records),
-            min_count=self.options.get("min_count") or MIN_COUNT,
-            max_size=self.options.get("max_vocab"),
+            (self.tokens(r.get("text") or "") for r in records), min_count=min_count, max_size=self.options.get("max_vocab")
         )
+        if len(self.vocabulary) == 2:  # padding and <unk> only: every text would read as unknown words
+            raise DataError(
+                f"{records[0].path}: no word is seen {min_count} times in its {len(records)} records; "
+                "lower --min-count (1 keeps every word), or train on more text"
+            )
 
     def model_spec(self) -> ModelSpec:
         return ModelSpec(input="tokens", input_size=len(self.vocabulary), output="pooled", output_size=len(self.labels), objective="classify")
@@ -64,13 +69,15 @@ class SentimentAdapter(Adapter):
     def explain(self, text: str, label: int) -> list[list[Any]]:
         """Occlusion: each word's weight is how much the label's probability falls when that word
         is left out. Unlike gradients it needs no baseline and reads directly as a probability
-        change; the leave-one-out variants of a text run through the engine together."""
+        change; the leave-one-out variants of a text run through the engine together, in its
+        batches. Words after the first EXPLAINED_WORDS get no weight (null)."""
         words = self.tokens(text)
         ids = self.vocabulary.encode(words)
-        variants = [ids] + [ids[:i] + ids[i + 1 :] or [1] for i in range(len(ids))]
-        probabilities = self.engine.outputs([Example(torch.tensor(v)) for v in variants]).exp()[:, label]
-        full = probabilities[0].item()
-        return [[word, round(full - p, 4)] for word, p in zip(words, probabilities[1:].tolist())]
+        left_out = range(min(len(ids), EXPLAINED_WORDS))
+        variants = [ids] + [ids[:i] + ids[i + 1 :] or [1] for i in left_out]
+        probabilities = self.engine.outputs([Example(torch.tensor(v)) for v in variants]).exp()[:, label].tolist()
+        weights = [round(probabilities[0] - p, 4) for p in probabilities[1:]]
+        return [[word, weights[i] if i < len(weights) else None] for i, word in enumerate(words)]
 
     def metrics(self) -> ClassificationMetrics:
         return ClassificationMetrics(self.labels.labels)

@@ -17,8 +17,11 @@ class PrettyWriter:
         line = Text(f"{record['label']:>10} {record['probability']:.2f}  ", style="bold")
         explanation = record.get("explanation")
         if explanation:
-            scale = max(abs(w) for _, w in explanation) or 1.0
+            scale = max((abs(w) for _, w in explanation if w is not None), default=0.0) or 1.0
             for word, weight in explanation:
+                if weight is None:  # past the words --explain weighs
+                    line.append(word + " ", style="dim")
+                    continue
                 strength = min(abs(weight) / scale, 1.0)
                 style = ("green" if weight > 0 else "red") if strength > 0.2 else "dim"
                 line.append(word + " ", style=f"bold {style}" if strength > 0.6 else style)

@@ -7,6 +7,7 @@ which ``seqtool info`` reads without torch.
 from __future__ import annotations
 
 import json
+import math
 import platform
 from dataclasses import asdict, dataclass, field, fields
 from datetime import datetime, timezone
@@ -73,5 +74,20 @@ class ModelCard:
 
 
 def json_safe(value: Any) -> Any:
-    """Metrics as plain JSON (tensors and numpy numbers become Python numbers)."""
-    return json.loads(json.dumps(value, default=lambda v: v.item() if hasattr(v, "item") else str(v)))
+    """Metrics as plain JSON (tensors and numpy numbers become Python numbers, NaN and infinity
+    become null: JSON has no word for them)."""
+    return finite(json.loads(json.dumps(value, default=lambda v: v.item() if hasattr(v, "item") else str(v))))
+
+
+def finite(value: Any) -> Any:
+    """``value`` with every NaN or infinite float inside it (dicts, lists, tuples) made None, so
+    that JSON written from it is JSON; anything else is returned as it is."""
+    if isinstance(value, float):
+        return value if math.isfinite(value) else None
+    if isinstance(value, dict):
+        return {key: finite(item) for key, item in value.items()}
+    if isinstance(value, list):
+        return [finite(item) for item in value]
+    if isinstance(value, tuple):
+        return tuple(finite(item) for item in value)
+    return value

@@ -42,7 +42,8 @@ def train_members(
 ) -> TrainedMembers:
     """Train ``settings.ensemble`` members, member i from seed ``settings.seed + i`` on
     ``split(seed)``. Each checkpoints to its own file; ``resume`` continues from the member that
-    was training (a later member that had not started starts afresh)."""
+    was training (a later member that had not started starts afresh, and so does a run stopped
+    before its first checkpoint, with a word)."""
     members, results = [], []
     watched = monitor
     for member in range(settings.ensemble):
@@ -56,7 +57,9 @@ def train_members(
         checkpointer = Checkpointer(checkpoint_dir, fingerprint or {}, member) if checkpoint_dir else None
         watched = monitor if valid else ("loss", "min")
         trainer = Trainer(model, member_settings, monitor=watched, metrics=adapter.metrics, progress=progress, checkpointer=checkpointer)
-        resume_member = resume and (member == 0 or (checkpointer is not None and checkpointer.path.is_file()))
+        resume_member = resume and checkpointer is not None and checkpointer.exists()
+        if resume and member == 0 and not resume_member:  # killed before its first epoch ended
+            progress.say(f"--resume: no checkpoint in {checkpoint_dir} yet, so training starts afresh")
         try:
             results.append(trainer.fit(train, valid, resume=resume_member))
         except KeyboardInterrupt:

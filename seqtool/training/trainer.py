@@ -19,7 +19,7 @@ from torch.utils.data import DistributedSampler
 
 from seqtool.data.batching import bucket_batches, collate
 from seqtool.engine import Engine
-from seqtool.errors import UsageError
+from seqtool.errors import SeqtoolError, UsageError
 from seqtool.nn.model import SequenceModel
 from seqtool.runtime import AutoThreads
 from seqtool.settings import Settings
@@ -27,6 +27,10 @@ from seqtool.training import distributed
 from seqtool.training.checkpoint import Checkpointer
 from seqtool.training.progress import Progress
 from seqtool.types import Batch, Example, Metrics
+
+
+class DivergedError(SeqtoolError):
+    """The training loss is no longer a finite number: the weights are lost, so the run stops."""
 
 
 @dataclass
@@ -121,7 +125,9 @@ class Trainer:
                 "lr": self.optimizer.param_groups[0]["lr"],
                 "seconds": round(time.perf_counter() - started, 3),
             }
-            self.progress.epoch_done(record, self.monitor)
+            self.progress.epoch_done(record, self.monitor)  # first: a search prunes a diverged trial there
+            self._check_finite("training", train_loss, epoch)
+            self._check_finite("validation", metrics.get("loss", 0.0), epoch)
             state.update(epoch, score, metrics, record, self.model)
             if self.checkpointer:
                 self.checkpointer.save(self._snapshot(epoch, state))
@@ -129,6 +135,16 @@ class Trainer:
         if state.best_weights is not None:
             self.model.load_state_dict(state.best_weights)
         return state.result
+
+    def _check_finite(self, which: str, loss: float, epoch: int) -> None:
+        """A NaN or infinite loss means weights that never recover; saying so beats writing a
+        model that predicts NaN. Both losses are already read as numbers, so this costs no extra
+        device sync."""
+        if not math.isfinite(loss):
+            raise DivergedError(
+                f"training diverged: the {which} loss of epoch {epoch} is {loss}, not a finite number; "
+                f"lower --lr (now {self.settings.lr:g}), or look for extreme values in the data"
+            )
 
     def train_epoch(self, examples: Sequence[Example], epoch: int) -> float:
         self.forward.train()
@@ -209,14 +225,20 @@ class _EarlyStopping:
     def __init__(self, mode: str) -> None:
         self.mode = mode
         self.best_score = math.inf if mode == "min" else -math.inf
+        #: the validation loss of the best epoch, which breaks ties in the score
+        self.best_loss = math.inf
         self.best_weights: dict[str, torch.Tensor] | None = None
         self.stale = 0
         self.result = TrainingResult()
 
     def update(self, epoch: int, score: float, metrics: dict[str, Any], record: dict[str, Any], model: torch.nn.Module) -> None:
         self.result.history.append(record)
-        if (score < self.best_score) if self.mode == "min" else (score > self.best_score):
-            self.best_score, self.stale = score, 0
+        loss = metrics.get("loss", math.inf)
+        better = (score < self.best_score) if self.mode == "min" else (score > self.best_score)
+        # A tie (accuracy 1.0 from early on small data) goes to the lower validation loss: the
+        # earliest of the tied epochs is the least trained and the least confident.
+        if better or (score == self.best_score and loss < self.best_loss):
+            self.best_score, self.best_loss, self.stale = score, loss, 0
             self.best_weights = copy.deepcopy(model.state_dict())
             self.result.best_epoch, self.result.best_metrics = epoch, metrics
         else:
@@ -225,6 +247,7 @@ class _EarlyStopping:
     def as_dict(self) -> dict[str, Any]:
         return {
             "best_score": self.best_score,
+            "best_loss": self.best_loss,
             "best_weights": self.best_weights,
             "stale": self.stale,
             "history": self.result.history,
@@ -234,6 +257,7 @@ class _EarlyStopping:
 
     def load(self, saved: dict[str, Any]) -> None:
         self.best_score, self.best_weights, self.stale = saved["best_score"], saved["best_weights"], saved["stale"]
+        self.best_loss = saved.get("best_loss", math.inf)  # checkpoints written before ties were broken
         self.result.history = saved["history"]
         self.result.best_epoch = saved["best_epoch"]
         self.result.best_metrics = json.loads(saved["best_metrics"])

@@ -12,6 +12,8 @@ from pathlib import Path
 import pytest
 import torch
 
+import seqtool
+
 from conftest import run_seqtool
 from seqtool.testing import assert_model_roundtrip, run_end_to_end
 from seqtool.types import Batch
@@ -52,13 +54,16 @@ def test_trains_evaluates_and_forecasts_every_series_h_steps_ahead_with_their_ti
         assert prediction["time"] == [(last + timedelta(hours=h)).isoformat() for h in (1, 2, 3)]
         assert len(prediction["temp"]) == len(prediction["humidity"]) == 3 and "cloud" not in prediction
     assert_model_roundtrip(result.model_path, "forecast")
+    # the network corrects the naive forecast that did best on the training data: here, a day ago
+    assert seqtool.load(result.model_path).adapter.seasonal_steps == [True, True, True]
 
 
 def test_metrics_follow_their_definitions_on_a_hand_computed_case():
     # one target, unscaled (centre 0, scale 1), horizon 2, in-sample naive MAE 2; the window ends
-    # at 4, so persistence forecasts 4, 4; targets 5, 2 and model 6, 2 are given as changes from 4
+    # at 4, so persistence forecasts 4, 4; targets 5, 2 and model 6, 2 are given as changes from
+    # the reference, here persistence
     metrics = ForecastMetrics(2, [0.0], [1.0], [2.0])
-    window = Window("s", None, torch.tensor([4.0]), torch.tensor([[3.0], [5.0]]))
+    window = Window("s", None, torch.tensor([4.0]), torch.tensor([[3.0], [5.0]]), torch.tensor([[4.0], [4.0]]))
     batch = Batch(torch.tensor([[[1.0], [4.0]]]), torch.tensor([2]), torch.tensor([[1.0, -2.0]]), torch.ones(1, 2, dtype=torch.bool), [window])
     metrics.update(torch.tensor([[2.0, -2.0]]), batch)
     result = metrics.compute()

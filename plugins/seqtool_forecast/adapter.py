@@ -25,6 +25,8 @@ class ForecastAdapter(Adapter):
     scaler: RobustScaler  # targets first, then covariates
     #: in-sample MAE of the one-step naive forecast per target, in the data's units (MASE)
     naive_mae: list[float]
+    #: per step ahead: whether the network corrects the seasonal naive forecast (else persistence)
+    seasonal_steps: list[bool]
     interval: float  # seconds between rows, usually
     season: int
     calendar: list[str]
@@ -49,6 +51,29 @@ class ForecastAdapter(Adapter):
         self.calendar = calendar.features_for(self.interval) if all(s.times for s in series) else []
         self.horizon = self.options.get("horizon") or DEFAULT_HORIZON
         self.window = self.options.get("window") or _default_window(self.interval)
+        self.seasonal_steps = self._seasonal_steps(series)
+
+    def _seasonal_steps(self, series: list[Series]) -> list[bool]:
+        """For each step ahead, whether the seasonal naive forecast beat persistence on the training
+        series (mean absolute error over the scaled targets). The network forecasts the correction
+        to the better of the two, so an output of zero is already the naive forecast to beat, and
+        training starts from it: persistence for series that wander (prices, weather from day to
+        day), the value a season ago for series that repeat (a day's temperature cycle)."""
+        errors = torch.zeros(2, self.horizon, dtype=torch.float64)  # persistence, seasonal
+        for one in series:
+            targets = self._steps(one)[:, : len(self.targets)]
+            ends = torch.arange(1, len(targets) - self.horizon + 1)
+            for h in range(self.horizon):
+                earlier = ends + self._lag(h)
+                seasonal = torch.where((earlier >= 0).unsqueeze(-1), targets[earlier.clamp(min=0)], targets[ends - 1])
+                errors[0, h] += (targets[ends + h] - targets[ends - 1]).abs().sum()
+                errors[1, h] += (targets[ends + h] - seasonal).abs().sum()
+        return (errors[1] < errors[0]).tolist()
+
+    def _lag(self, h: int) -> int:
+        """Where the seasonal naive forecast of step ``h`` ahead (0-based) looks, from the forecast's
+        first step: one season back, the last season repeated for longer horizons."""
+        return h % self.season - self.season
 
     def _numbers(self, series: Series) -> list[tuple[float, ...]]:
         return [parse_numbers(record, [*self.targets, *self.covariates], fix="fix the row") for record in series.records]
@@ -68,18 +93,18 @@ class ForecastAdapter(Adapter):
         self._count_gaps(series)
         targets = steps[:, : len(self.targets)]
         ends = range(self.window, len(steps) - self.horizon + 1) if labelled else [len(steps)]
+        chosen = torch.tensor(self.seasonal_steps).unsqueeze(-1)
         for end in ends:
-            # the network forecasts the change from the window's last value: an output of zero is
-            # persistence, the forecast it must beat, so training starts from it instead of from
-            # the series' median (this matters most for series that wander, such as prices)
-            target = (targets[end : end + self.horizon] - targets[end - 1]).reshape(-1) if labelled else None
-            meta = Window(series.key, series.times[end - 1] if series.times else None, targets[end - 1], self._seasonal_naive(targets, end))
+            seasonal = self._seasonal_naive(targets, end)
+            reference = torch.where(chosen, seasonal, targets[end - 1])  # what the network corrects (see fit)
+            target = (targets[end : end + self.horizon] - reference).reshape(-1) if labelled else None
+            meta = Window(series.key, series.times[end - 1] if series.times else None, targets[end - 1], seasonal, reference)
             yield Example(steps[end - self.window : end], target, meta=meta, group=series.key, span=(end - self.window, end + self.horizon - 1))
 
     def _seasonal_naive(self, targets: torch.Tensor, end: int) -> torch.Tensor:
         """The seasonal-naive forecast of the H steps from ``end`` (see :class:`Window`)."""
-        earlier = [end + h - self.season for h in range(self.horizon)]
-        return torch.stack([targets[i] if 0 <= i < end else targets[end - 1] for i in earlier])
+        earlier = [end + self._lag(h) for h in range(self.horizon)]
+        return torch.stack([targets[i] if i >= 0 else targets[end - 1] for i in earlier])
 
     def _steps(self, series: Series) -> torch.Tensor:
         scaled = [self.scaler.transform(values) for values in self._numbers(series)]
@@ -91,7 +116,7 @@ class ForecastAdapter(Adapter):
         self.gaps += sum((b - a).total_seconds() > GAP_FACTOR * self.interval for a, b in zip(series.times, series.times[1:]))
 
     def decode(self, output: torch.Tensor, window: Window) -> dict[str, Any]:
-        steps = (output.reshape(self.horizon, len(self.targets)) + window.latest).tolist()
+        steps = (output.reshape(self.horizon, len(self.targets)) + window.reference).tolist()
         values = [self.scaler.inverse(row + [0.0] * len(self.covariates))[: len(self.targets)] for row in steps]
         result: dict[str, Any] = {"series": window.series} if window.series else {}
         if window.last_time is not None:

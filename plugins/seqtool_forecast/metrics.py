@@ -26,11 +26,13 @@ class Window:
 
     series: str
     last_time: datetime | None
-    #: the window's last value of each target: outputs and targets are changes from it
+    #: the window's last value of each target: the persistence forecast
     latest: torch.Tensor
     #: the value one season before each forecast step, from the whole series (a season may reach
     #: further back than the window); the last value where the series does not reach back a season
     seasonal_naive: torch.Tensor
+    #: per step, the naive forecast the network corrects: outputs and targets are changes from it
+    reference: torch.Tensor
 
 
 class ForecastMetrics:
@@ -54,11 +56,11 @@ class ForecastMetrics:
 
     def update(self, outputs: torch.Tensor, batch: Batch) -> None:
         shape = (len(outputs), self.horizon, self.targets)
-        latest = torch.stack([window.latest for window in batch.meta]).unsqueeze(1)
-        actual = self._unscaled(batch.target.reshape(shape) + latest)  # targets are changes from it
+        reference = torch.stack([window.reference for window in batch.meta])
+        actual = self._unscaled(batch.target.reshape(shape) + reference)  # targets are changes from it
         guesses = {
-            "model": outputs.reshape(shape) + latest,
-            "persistence": latest.expand(shape),
+            "model": outputs.reshape(shape) + reference,
+            "persistence": torch.stack([window.latest for window in batch.meta]).unsqueeze(1).expand(shape),
             "seasonal_naive": torch.stack([window.seasonal_naive for window in batch.meta]),
         }
         for name, guess in guesses.items():

@@ -19,7 +19,7 @@ test: $(STAMP)
 	$(BIN)/python -m pytest -q -n auto
 
 # Accuracy runs need ../shared/datasets (each skips with a message without it); about 2 hours here.
-BENCHMARKS := encoder_speed trainer_overhead distributed_throughput threads sentiment protein behaviour finance
+BENCHMARKS := encoder_speed trainer_overhead distributed_throughput threads sentiment protein behaviour finance forecast
 
 bench: $(STAMP)
 	$(BIN)/python -m pip install --quiet -c constraints.txt -e '.[bench]'

@@ -84,19 +84,27 @@ SAMPLE_FOLDERS = {
 }
 
 
+#: a small training file from each built-in task's sample data
+TRAINING_FILES = {
+    **{task: folder / "valid.csv" for task, folder in SAMPLE_FOLDERS.items()},
+    "forecast": Path(__file__).resolve().parents[1] / "plugins" / "seqtool_forecast" / "sample_data" / "train.csv",
+    "textgen": Path(__file__).resolve().parents[1] / "plugins" / "seqtool_textgen" / "sample_data" / "valid.txt",
+}
+
+
 @pytest.fixture(scope="session")
 def task_models(tmp_path_factory) -> dict[str, Path]:
-    """A tiny model of each task in SAMPLE_FOLDERS, trained in this process on its sample's
-    valid.csv (one torch import for all)."""
+    """A tiny model of every built-in task, trained in this process on a file of its sample data
+    (one torch import for all)."""
     from click.testing import CliRunner
 
     from seqtool.cli import run_cli
 
     folder = tmp_path_factory.mktemp("task-models")
     models = {}
-    for task, samples in SAMPLE_FOLDERS.items():
+    for task, training in TRAINING_FILES.items():
         models[task] = folder / f"{task}.model"
         with CliRunner().isolation():
-            code = run_cli(["run", task, "train", str(samples / "valid.csv"), "-o", str(models[task]), "--epochs", "1", "--hidden", "4", "--ensemble", "1", "--threads", "1", "-q"])
+            code = run_cli(["run", task, "train", str(training), "-o", str(models[task]), "--epochs", "1", "--hidden", "4", "--ensemble", "1", "--threads", "1", "-q"])
         assert code == 0, task
     return models

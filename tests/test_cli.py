@@ -81,6 +81,8 @@ PREDICT_INPUT = {
     "protein-ss": SAMPLES / "seqtool_protein" / "sample_data" / "query.fasta",
     "behaviour": SAMPLES / "seqtool_behaviour" / "sample_data" / "history.csv",
     "finance-anomaly": SAMPLES / "seqtool_finance" / "sample_data" / "test.csv",
+    "forecast": SAMPLES / "seqtool_forecast" / "sample_data" / "test.csv",
+    "textgen": SAMPLES / "seqtool_textgen" / "sample_data" / "prompts.txt",
 }
 
 

@@ -34,7 +34,7 @@ TASK = Task(
         Column("time", ("date", "timestamp", "time", "datetime"), what="time"),
     ],
     options=[
-        option("--target-col", verbs=("train", "evaluate", "predict"), help="Column(s) to forecast, comma-separated (found automatically: value, y, target, temperature, temp, demand, load, close, price)."),
+        option("--target-col", verbs=("train", "evaluate", "predict"), help="Column(s) to forecast, comma-separated (found automatically: value, y, target, temperature, temp, temp_max, tmax, demand, load, close, price)."),
         option("--covariate-col", help="Extra input column(s) known in the past, comma-separated (e.g. precipitation,wind): read, not forecast."),
         option("--target-col", verbs=("demo",), default="temp_max", show_default="the sample's", help="Column(s) to forecast in the demo."),
         option("--covariate-col", verbs=("demo",), default="precipitation", show_default="the sample's", help="Covariate(s) in the demo."),

@@ -11,7 +11,7 @@ from seqtool import Adapter, Example, ModelSpec, Record, RobustScaler, Series, f
 from seqtool_forecast import calendar
 from seqtool_forecast.metrics import ForecastMetrics, Window
 
-TARGET_NAMES = ("value", "y", "target", "temperature", "temp", "demand", "load", "close", "price")
+TARGET_NAMES = ("value", "y", "target", "temperature", "temp", "temp_max", "tmax", "demand", "load", "close", "price")
 DEFAULT_HORIZON = 1
 #: a gap is an interval this many times the usual one
 GAP_FACTOR = 1.5

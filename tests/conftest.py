@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import stat
 import subprocess
 import sys
 import textwrap
@@ -84,6 +85,9 @@ SAMPLE_FOLDERS = {
 }
 
 
+#: the settings of the tiniest model of any task (one epoch, four units, one member, one thread)
+SMALLEST = ("--epochs", "1", "--hidden", "4", "--ensemble", "1", "--threads", "1", "-q")
+
 #: a small training file from each built-in task's sample data
 TRAINING_FILES = {
     **{task: folder / "valid.csv" for task, folder in SAMPLE_FOLDERS.items()},
@@ -96,15 +100,54 @@ TRAINING_FILES = {
 def task_models(tmp_path_factory) -> dict[str, Path]:
     """A tiny model of every built-in task, trained in this process on a file of its sample data
     (one torch import for all)."""
-    from click.testing import CliRunner
-
-    from seqtool.cli import run_cli
-
     folder = tmp_path_factory.mktemp("task-models")
     models = {}
     for task, training in TRAINING_FILES.items():
         models[task] = folder / f"{task}.model"
-        with CliRunner().isolation():
-            code = run_cli(["run", task, "train", str(training), "-o", str(models[task]), "--epochs", "1", "--hidden", "4", "--ensemble", "1", "--threads", "1", "-q"])
-        assert code == 0, task
+        code, _, stderr = invoke("run", task, "train", str(training), "-o", str(models[task]), *SMALLEST)
+        assert code == 0, f"{task}: {stderr}"
     return models
+
+
+# -- the bad-input tables (tests/test_bad_inputs*.py) ------------------------------------------
+
+#: the content of the files a user already had, which no refused run may change
+SENTINEL = b"a file the user had\n"
+
+
+def invoke(*args: str, stdin: bytes | None = None) -> tuple[int, str, str]:
+    """``seqtool ARGS`` in this process (Click's parsing and seqtool's error handling, without a
+    process each): (exit code, stdout, stderr)."""
+    from click.testing import CliRunner
+
+    from seqtool.cli import run_cli
+
+    with CliRunner().isolation(input=stdin) as (out, err, _):
+        code = run_cli(list(args))
+    return code, out.getvalue().decode("utf-8", "replace"), err.getvalue().decode("utf-8", "replace")
+
+
+def files_the_user_had(folder: Path) -> tuple[Path, Path]:
+    """A predict output and a model file already in ``folder`` (content SENTINEL, mode 0640)."""
+    kept = folder / "existing.jsonl", folder / "existing.model"
+    for path in kept:
+        path.write_bytes(SENTINEL)
+        path.chmod(0o640)
+    return kept
+
+
+def assert_refused_cleanly(outcome: tuple[int, str, str], expected: int, names: list[str], kept: tuple[Path, ...], folder: Path, *, noise: str = "") -> None:
+    """The promises every bad-input case checks: the exit code; no traceback; stderr names each of
+    ``names``; a failure is one ``seqtool: error:`` line (``noise`` aside: what a plugin printed);
+    the user's files unchanged in content and mode; no temporary or lock file left in ``folder``."""
+    code, stdout, stderr = outcome
+    assert code == expected, f"exit {code}, not {expected}: {stderr}"
+    assert "Traceback" not in stderr + stdout
+    for name in names:
+        assert name in stderr, f"{name!r} not in {stderr!r}"
+    if code == 1:
+        ours = stderr.replace(noise, "") if noise else stderr
+        assert ours.startswith("seqtool: error: ") and ours.count("\n") == 1, stderr
+    for path in kept:
+        assert path.read_bytes() == SENTINEL and stat.S_IMODE(path.stat().st_mode) == 0o640, f"{path.name} changed"
+    assert not list(folder.glob(".*.partial")) and not list(folder.glob(".*.lock")), "a temporary or lock file was left"

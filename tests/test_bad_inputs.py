@@ -21,16 +21,11 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
-from click.testing import CliRunner
 
-from seqtool.cli import run_cli
-
-from conftest import SAMPLE_FOLDERS
+from conftest import SAMPLE_FOLDERS, SMALLEST, assert_refused_cleanly, files_the_user_had, invoke
 
 SAMPLES = SAMPLE_FOLDERS
 TASKS = tuple(SAMPLES)
-TINY = ["--epochs", "1", "--hidden", "4", "--ensemble", "1", "--threads", "1", "-q"]
-SENTINEL = b"a file the user had\n"
 
 
 @dataclass(frozen=True)
@@ -51,7 +46,7 @@ def verbs(task: str, data: str, *, train: bool = True, evaluate: bool = False) -
     """The verbs that read ``data``, with the arguments that write to the pre-existing files."""
     chosen = [("predict", ("run", task, "predict", "-m", "{model}", data, "-o", "{out}", "--format", "jsonl"))]
     if train:
-        chosen.append(("train", ("run", task, "train", data, "-o", "{model_out}", *TINY)))
+        chosen.append(("train", ("run", task, "train", data, "-o", "{model_out}", *SMALLEST)))
     if evaluate:
         chosen.append(("evaluate", ("run", task, "evaluate", "-m", "{model}", data)))
     return chosen
@@ -104,7 +99,7 @@ def _setting_cases() -> list[Case]:
 
 def _output_cases() -> list[Case]:
     predict = ("run", "sentiment", "predict", "-m", "{model}", "{data}")
-    train = ("run", "sentiment", "train", "{data}", *TINY)
+    train = ("run", "sentiment", "train", "{data}", *SMALLEST)
     cases = [
         Case("predict-o-folder", "output path", (*predict, "-o", "{tmp}"), 2, ("'-o'", "directory")),
         Case("predict-o-missing-folder", "output path", (*predict, "-o", "{tmp}/nowhere/out.jsonl"), 1, ("nowhere", "does not exist")),
@@ -179,41 +174,22 @@ def full_device(tmp_path_factory) -> Path | None:
         return Path("/dev/full") if Path("/dev/full").is_char_device() else None
 
 
-def invoke(*args: str, stdin: bytes | None = None) -> tuple[int, str, str]:
-    """``seqtool ARGS`` in this process: (exit code, stdout, stderr)."""
-    with CliRunner().isolation(input=stdin) as (out, err, _):
-        code = run_cli(list(args))
-    return code, out.getvalue().decode("utf-8", "replace"), err.getvalue().decode("utf-8", "replace")
-
-
 @pytest.mark.parametrize("case", CASES, ids=[case.id for case in CASES])
 def test_bad_input(case: Case, task_models, bad, full_device, tmp_path):
     if case.needs == "full" and full_device is None:
         pytest.skip("no device that refuses writes here")
     if case.needs == "proc" and not Path("/proc/self").exists():
         pytest.skip("no /proc here")
-    out, model_out = tmp_path / "existing.jsonl", tmp_path / "existing.model"
-    for kept in (out, model_out):
-        kept.write_bytes(SENTINEL)
-        kept.chmod(0o640)
+    out, model_out = kept = files_the_user_had(tmp_path)
     places = {
         "task": case.task, "model": task_models[case.task], "data": SAMPLES[case.task] / "valid.csv", "bad": bad, "tmp": tmp_path,
         "out": out, "model_out": model_out, "full": full_device,
     }
     args = [argument.format(**places) for argument in case.args]
-    code, stdout, stderr = invoke(*args, stdin=(bad / case.stdin).read_bytes() if case.stdin else None)
-
-    assert code == case.code, f"exit {code}, not {case.code}: {stderr}"
-    assert "Traceback" not in stderr + stdout
-    for name in case.names:
-        assert name.format(**places) in stderr, f"{name.format(**places)!r} not in {stderr!r}"
-    if code == 1:
-        assert stderr.startswith("seqtool: error: ") and stderr.count("\n") == 1, stderr
-    if code == 0:
-        assert stdout or "-o" in args, "no results"
-    for kept in (out, model_out):
-        assert kept.read_bytes() == SENTINEL and stat.S_IMODE(kept.stat().st_mode) == 0o640, f"{kept.name} changed"
-    assert not list(tmp_path.glob(".*.partial")), "a temporary file was left"
+    outcome = invoke(*args, stdin=(bad / case.stdin).read_bytes() if case.stdin else None)
+    assert_refused_cleanly(outcome, case.code, [name.format(**places) for name in case.names], kept, tmp_path)
+    if case.code == 0:
+        assert outcome[1] or "-o" in args, "no results"
 
 
 def test_the_table_has_the_cases_it_promises():

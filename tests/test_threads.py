@@ -19,7 +19,7 @@ from typing import Iterator
 import pytest
 
 from conftest import run_seqtool
-from seqtool import jobs, runtime
+from seqtool import runtime
 from seqtool.errors import UsageError
 from seqtool.jobs import Sharing, current_sharing, is_registered, jobs_folder, registered_processes, running_model
 from seqtool.runtime import AutoThreads, apply_threads, available_cpus, cgroup_cpu_limit, parse_cfs_quota, parse_cpu_max, resolve_threads, threads_for

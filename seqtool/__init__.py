@@ -32,7 +32,7 @@ from seqtool.data.fitted import Fitted, LabelSet, RobustScaler  # noqa: E402
 from seqtool.data.numbers import find_value_columns, parse_numbers  # noqa: E402
 from seqtool.data.series import Series, group_series  # noqa: E402
 from seqtool.data.stepping import SeriesNotes, SeriesStepper, Step, UnusableRow  # noqa: E402
-from seqtool.data.times import parse_time  # noqa: E402
+from seqtool.data.times import parse_duration, parse_time  # noqa: E402
 from seqtool.data.vocabulary import Vocabulary  # noqa: E402
 from seqtool.data.windows import warm_windows  # noqa: E402
 
@@ -98,6 +98,7 @@ __all__ = [
     "hookimpl",
     "load",
     "option",
+    "parse_duration",
     "parse_numbers",
     "parse_time",
     "read",

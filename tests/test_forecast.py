@@ -115,3 +115,4 @@ def test_csv_output_has_one_row_per_series_and_step(tmp_path):
     last = START + timedelta(hours=24 * 5 - 1)
     assert rows[0] == ["series", "time", "temp"]
     assert [(r[0], r[1]) for r in rows[1:]] == [(s, (last + timedelta(hours=h)).isoformat()) for s in ("north", "south") for h in (1, 2)]
+

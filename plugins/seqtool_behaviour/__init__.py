@@ -12,8 +12,8 @@ from typing import Any, Callable
 import click
 
 import seqtool
-from seqtool import Column, SampleData, Task, option
-from seqtool_behaviour.events import TIES, parse_duration, parse_moment
+from seqtool import Column, SampleData, Task, option, parse_duration
+from seqtool_behaviour.events import TIES, parse_moment
 
 SAMPLES = Path(__file__).parent / "sample_data"
 

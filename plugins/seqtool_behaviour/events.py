@@ -9,19 +9,16 @@ record holds ``user``, ``event`` and, when the log has one, ``time``.
 from __future__ import annotations
 
 import random
-import re
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta
+from datetime import datetime
 from typing import Any, Callable, Mapping, TypeVar
 
-from seqtool import DataError, Record, SeqtoolError, Series, parse_time
+from seqtool import DataError, Record, SeqtoolError, Series, parse_duration, parse_time
 
 #: a record read by the plain-lines reader: one whole sequence per line, events split on whitespace
 LINE_FIELD = "text"
 #: how events with the same timestamp are ordered: as the file lists them, or shuffled
 TIES = ("file", "shuffle")
-_UNITS = {"s": 1, "m": 60, "h": 3600, "d": 86400, "w": 604800}
-_DURATION = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*([smhdw])\s*$")
 
 T = TypeVar("T")
 
@@ -34,14 +31,6 @@ class History:
     events: list[str]
     source: str
     times: list[datetime] = field(default_factory=list)
-
-
-def parse_duration(text: str) -> timedelta:
-    """``"30m"`` -> 30 minutes; units s, m, h, d, w. Raises ValueError on anything else."""
-    match = _DURATION.match(str(text))
-    if not match:
-        raise ValueError(f"{text!r} is not a duration; write a number and a unit: 90s, 30m, 2h, 1d, 1w")
-    return timedelta(seconds=float(match.group(1)) * _UNITS[match.group(2)])
 
 
 def parse_moment(value: Any) -> datetime:

@@ -8,7 +8,8 @@ and every time comes back naive, so times from different files and zones compare
 
 from __future__ import annotations
 
-from datetime import datetime, timezone
+import re
+from datetime import datetime, timedelta, timezone
 from typing import Any
 
 from seqtool.errors import DataError
@@ -78,3 +79,17 @@ def _pandas(text: str) -> datetime:
     if parsed is pandas.NaT:
         raise ValueError(text)
     return parsed.to_pydatetime()
+
+
+_DURATION = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*([smhdw])\s*$")
+_SECONDS_PER = {"s": 1, "m": 60, "h": 3600, "d": 86400, "w": 604800}
+
+
+def parse_duration(text: Any) -> timedelta:
+    """A duration as people write it in an option (``90s``, ``30m``, ``2h``, ``1d``, ``1w``), for
+    every task and verb alike (a session gap, a search's timeout). Raises ValueError on anything
+    else, with the forms it takes."""
+    match = _DURATION.match(str(text))
+    if not match:
+        raise ValueError(f"{text!r} is not a duration; write a number and a unit: 90s, 30m, 2h, 1d, 1w")
+    return timedelta(seconds=float(match.group(1)) * _SECONDS_PER[match.group(2)])

@@ -3,19 +3,17 @@ the readers of the command line's words for it."""
 
 from __future__ import annotations
 
-import re
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Literal
 
+from seqtool.data.times import parse_duration
 from seqtool.errors import UsageError
 from seqtool.task import Task
 from seqtool.tuning.space import Space
 
 Direction = Literal["minimize", "maximize"]
 
-_DURATION = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*([smhd]?)\s*$")
-_SECONDS = {"": 1, "s": 1, "m": 60, "h": 3600, "d": 86400}
 
 
 @dataclass(frozen=True)
@@ -58,10 +56,11 @@ def metric_and_direction(text: str | None, task: Task) -> tuple[str, Direction]:
 
 
 def duration_seconds(text: str | float | None) -> float | None:
-    """``--timeout``: ``90s``, ``30m``, ``2h``, ``1d``, or seconds as a number."""
+    """``--timeout``: ``90s``, ``30m``, ``2h``, ``1d`` (:func:`~seqtool.data.times.parse_duration`),
+    or seconds as a number from Python."""
     if text is None or isinstance(text, (int, float)):
         return None if text is None else float(text)
-    match = _DURATION.match(text)
-    if not match:
-        raise UsageError(f"--timeout {text}: write a number and a unit: 90s, 30m, 2h or 1d")
-    return float(match.group(1)) * _SECONDS[match.group(2)]
+    try:
+        return parse_duration(text).total_seconds()
+    except ValueError as error:
+        raise UsageError(f"--timeout: {error}") from None

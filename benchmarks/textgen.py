@@ -83,7 +83,7 @@ def main() -> None:
     parser.add_argument("--layers", type=int, default=None, help="recurrent layers (default: the task's)")
     parser.add_argument("--batch-size", type=int, default=None)
     parser.add_argument("--lr", type=float, default=None)
-    parser.add_argument("--threads", default=None, help="torch threads (default: auto)")
+    parser.add_argument("--threads", type=lambda v: v if v == "auto" else int(v), default=None, help="torch threads: N or auto (default: auto)")
     parser.add_argument("--sample", type=int, default=None, help="use only the first N characters of each part (smoke check)")
     parser.add_argument("--generate", type=int, default=2000, help="characters to generate for the speed figure")
     args = parser.parse_args()

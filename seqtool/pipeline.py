@@ -22,7 +22,7 @@ from seqtool.engine import Engine
 from seqtool.errors import DataError, UsageError
 from seqtool.io.atomic import check_folder, check_output
 from seqtool.io.readers import input_format as resolve_input_format
-from seqtool.io.readers import read_records
+from seqtool.io.readers import display_name, read_records
 from seqtool.io.writers import WRITERS, open_output, output_format, writer_for
 from seqtool.jobs import running_model
 from seqtool.model import Model, load
@@ -214,7 +214,7 @@ def predict(
             written += 1
     _notes(model, quiet)
     if not written and not quiet:  # empty input is ordinary in a pipeline (exit 0), but say so
-        print(f"{'<stdin>' if data == '-' else data}: no records to predict", file=sys.stderr)
+        print(f"{display_name(data)}: no records to predict", file=sys.stderr)
 
 
 def demo(task: Task, defaults: Settings, options: Mapping[str, Any], *, quiet: bool = False) -> None:

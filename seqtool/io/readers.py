@@ -114,6 +114,11 @@ _CONTROL = re.compile(rb"[\x00-\x08\x0e-\x1a\x1c-\x1f]")
 _TEXT_FORMATS = "seqtool reads text (csv, tsv, jsonl, FASTA or a record per line), plain or gzipped"
 
 
+def display_name(path: str) -> str:
+    """How messages name an input: ``<stdin>`` for ``-``, else the path as given."""
+    return "<stdin>" if path == "-" else path
+
+
 def read_records(path: str, fmt: str, *, encoding: str = "utf-8") -> Iterator[Record]:
     """Stream the records of ``path`` (``-`` for stdin), decompressing gzip data (see the module)."""
     read = reader(fmt)
@@ -123,7 +128,7 @@ def read_records(path: str, fmt: str, *, encoding: str = "utf-8") -> Iterator[Re
         b"a".decode(encoding, "ignore")  # empty bytes would pass any name
     except LookupError:
         raise UsageError(f"--encoding {encoding!r}: not a text encoding Python knows; e.g. utf-8, latin-1, cp1252") from None
-    name = "<stdin>" if path == "-" else path
+    name = display_name(path)
     with _opened(path, name) as raw:
         if not raw.peek(2).startswith(_GZIP):
             if Path(path).suffix.lower() == ".gz" and raw.peek(1):
